@@ -1,0 +1,57 @@
+# The two commands a newcomer needs: `make run` and `make test`.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+PYTEST_ARGS ?= -n 2
+export FLASK_APP := app
+
+.PHONY: run test install install-dev browser migrate demo lint bench serve clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $@
+
+install: $(VENV)/.installed
+
+install-dev: install
+
+# Debian's Chromium for the browser tests; Playwright drives it, nothing is downloaded.
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  echo "installing Debian's chromium for the browser tests"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+
+instance/secret_key:
+	mkdir -p instance
+	$(BIN)/python -c 'import secrets; print(secrets.token_hex(32))' > $@
+
+migrate: install
+	$(BIN)/alembic upgrade head
+
+demo: migrate instance/secret_key
+	SECRET_KEY=$$(cat instance/secret_key) $(BIN)/flask demo
+
+# Serve on SQLite with demo data at http://127.0.0.1:5000
+run: demo
+	@echo "Linecheck at http://127.0.0.1:5000 — sign in as admin@linecheck.test / linecheck-demo"
+	SECRET_KEY=$$(cat instance/secret_key) $(BIN)/flask run --host 127.0.0.1 --port 5000
+
+# Production-style serving (set DATABASE_URL and SECRET_KEY first).
+serve: install
+	$(BIN)/gunicorn --workers 4 --bind 0.0.0.0:8000 "app:create_app()"
+
+test: install browser
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+lint: install
+	$(BIN)/ruff check .
+
+bench: install
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache

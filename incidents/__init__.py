@@ -1,0 +1,99 @@
+"""Linecheck: the app factory. Reads like a table of contents."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Flask
+from flask_wtf.csrf import CSRFProtect
+
+from incidents.config import DEFAULT_SECRET_KEY, Defaults, default_database_url, load_settings
+
+ROOT = Path(__file__).resolve().parent.parent
+INSTANCE_PATH = str(ROOT / "instance")
+csrf = CSRFProtect()
+
+
+class InsecureSecretKey(RuntimeError):
+    pass
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    app = Flask(__name__, instance_path=INSTANCE_PATH, template_folder=str(ROOT / "templates"))
+    configure(app, test_config)
+    register_extensions(app)
+    register_blueprints(app)
+    register_errorhandlers(app)
+    register_commands(app)
+    return app
+
+
+def configure(app: Flask, test_config: dict | None) -> None:
+    app.config.from_object(Defaults)
+    load_settings(app.config)
+    if test_config:
+        app.config.update(test_config)
+    if not app.config.get("DATABASE_URL"):
+        app.config["DATABASE_URL"] = default_database_url(app.instance_path)
+    production = not (app.debug or app.testing)
+    if production and app.config["SECRET_KEY"] == DEFAULT_SECRET_KEY:
+        raise InsecureSecretKey(
+            "Refusing to start: SECRET_KEY is the built-in development default. Set SECRET_KEY "
+            "to a long random value (python -c 'import secrets; print(secrets.token_hex(32))'), "
+            "or set FLASK_DEBUG=1 for local development."
+        )
+    # Production serves over HTTPS (behind the load balancer): cookies never travel in clear.
+    app.config["SESSION_COOKIE_SECURE"] = production
+
+
+def register_extensions(app: Flask) -> None:
+    from incidents import db, security, templating
+
+    db.init_app(app)
+    csrf.init_app(app)
+    templating.init_app(app)
+    security.init_app(app)
+
+
+def register_blueprints(app: Flask) -> None:
+    from incidents import api
+    from incidents.auth.views import bp as auth_views
+    from incidents.hooks.views import bp as hooks_views
+    from incidents.incident.api import blp as incidents_api
+    from incidents.incident.views import bp as incident_views
+    from incidents.line.api import blp as line_api
+    from incidents.line.views import bp as line_views
+    from incidents.prevention.api import blp as prevention_api
+    from incidents.prevention.views import bp as prevention_views
+    from incidents.recurrence.api import blp as recurrence_api
+    from incidents.report.api import blp as report_api
+    from incidents.report.views import bp as report_views
+    from incidents.review.api import blp as review_api
+    from incidents.review.views import bp as review_views
+    from incidents.timeline.api import blp as timeline_api
+    from slackbot.views import bp as slack_views
+
+    for blueprint in (auth_views, incident_views, line_views, review_views, prevention_views,
+                      report_views):
+        app.register_blueprint(blueprint)
+    # Machine endpoints authenticate with tokens and signatures, not browser sessions.
+    for blueprint in (hooks_views, slack_views):
+        csrf.exempt(blueprint)
+        app.register_blueprint(blueprint)
+    api_blueprints = (incidents_api, timeline_api, line_api, review_api, prevention_api,
+                      recurrence_api, report_api)
+    for blueprint in api_blueprints:
+        csrf.exempt(blueprint)
+    api.init_app(app, api_blueprints)
+
+
+def register_errorhandlers(app: Flask) -> None:
+    from incidents import errorpages
+
+    errorpages.init_app(app)
+
+
+def register_commands(app: Flask) -> None:
+    from incidents import cli
+
+    cli.init_app(app)

@@ -1,0 +1,42 @@
+from flask_wtf import FlaskForm
+from wtforms import EmailField, PasswordField, SelectField, StringField, SubmitField
+from wtforms.validators import DataRequired, Email, Length, Optional
+
+from incidents.auth.models import Role, Scope
+
+
+class LoginForm(FlaskForm):
+    email = EmailField("Email", validators=[DataRequired(), Length(max=255)])
+    password = PasswordField("Password", validators=[DataRequired(), Length(max=200)])
+    submit = SubmitField("Sign in")
+
+
+class UserForm(FlaskForm):
+    email = EmailField("Email", validators=[DataRequired(), Email(check_deliverability=False)])
+    name = StringField("Name", validators=[Optional(), Length(max=200)])
+    role = SelectField("Role", choices=[(r.value, r.value) for r in Role])
+    team = StringField("Team", validators=[Optional(), Length(max=100)])
+    password = PasswordField("Password", validators=[DataRequired(), Length(min=8, max=200)])
+    submit = SubmitField("Create user")
+
+
+class RoleForm(FlaskForm):
+    role = SelectField("Role", choices=[(r.value, r.value) for r in Role])
+    submit = SubmitField("Change role")
+
+
+class TokenForm(FlaskForm):
+    name = StringField("Name", validators=[DataRequired(), Length(max=100)])
+    scope = SelectField("Scope", choices=[(s.value, s.value) for s in Scope])
+    submit = SubmitField("Create token")
+
+
+class ProfileForm(FlaskForm):
+    timezone = StringField("Time zone", validators=[DataRequired(), Length(max=64)])
+    submit = SubmitField("Save")
+
+
+class EmptyForm(FlaskForm):
+    """A form with nothing but its CSRF token, for buttons that change state."""
+
+    submit = SubmitField("Confirm")

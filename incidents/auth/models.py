@@ -1,0 +1,98 @@
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from incidents.db import Base, UTCDateTime, utcnow
+
+
+class Role(StrEnum):
+    VIEWER = "viewer"
+    RESPONDER = "responder"
+    REVIEWER = "reviewer"
+    LEAD = "lead"
+    ADMIN = "admin"
+
+    @property
+    def rank(self) -> int:
+        return list(Role).index(self)
+
+    def at_least(self, other: Role) -> bool:
+        return self.rank >= other.rank
+
+
+class Scope(StrEnum):
+    API_READ = "api:read"
+    API_WRITE = "api:write"
+    HOOKS = "hooks"
+
+
+class Team(Base):
+    """An owner team; prevention items and incidents belong to one, reminders go to its channel."""
+
+    __tablename__ = "teams"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    slack_channel_id: Mapped[str | None] = mapped_column(String(40))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class User(Base):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(255), unique=True)
+    name: Mapped[str] = mapped_column(String(200), default="")
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[Role] = mapped_column(String(20), default=Role.VIEWER)
+    team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id"))
+    timezone: Mapped[str] = mapped_column(String(64), default="UTC")
+    slack_user_id: Mapped[str | None] = mapped_column(String(40), unique=True)
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    team: Mapped[Team | None] = relationship()
+
+    @property
+    def display_name(self) -> str:
+        return self.name or self.email
+
+    def can(self, role: Role) -> bool:
+        return self.active and Role(self.role).at_least(role)
+
+
+class ApiToken(Base):
+    """A bearer token; only its SHA-256 is stored, so a database leak reveals no usable token."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    prefix: Mapped[str] = mapped_column(String(16))
+    scopes: Mapped[str] = mapped_column(String(200))  # space-separated Scope values
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    @property
+    def scope_list(self) -> list[str]:
+        return self.scopes.split()
+
+    def has_scope(self, scope: Scope) -> bool:
+        return self.revoked_at is None and str(scope) in self.scope_list
+
+
+class LoginAttempt(Base):
+    """Failed sign-ins, kept in the database so rate limiting holds across app servers."""
+
+    __tablename__ = "login_attempts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(255), index=True)
+    attempted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)

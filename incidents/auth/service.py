@@ -1,0 +1,181 @@
+"""Users, teams, passwords and API tokens."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import timedelta
+from zoneinfo import available_timezones
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from incidents.audit import service as audit
+from incidents.auth.models import ApiToken, LoginAttempt, Role, Scope, Team, User
+from incidents.db import utcnow
+from incidents.errors import Conflict, InvalidInput, NotFound
+
+TOKEN_PREFIX = "lc_"
+MIN_PASSWORD_LENGTH = 8
+LOGIN_WINDOW = timedelta(minutes=15)
+LOGIN_MAX_FAILURES = 10
+# Checked against when the email is unknown, so a wrong email costs as much as a wrong password.
+_DUMMY_HASH = generate_password_hash("not-a-real-password")
+
+
+def create_user(
+    *,
+    session: Session,
+    email: str,
+    password: str,
+    role: Role | str = Role.VIEWER,
+    name: str = "",
+    team: str | None = None,
+    timezone: str = "UTC",
+) -> User:
+    email = email.strip().lower()
+    if "@" not in email:
+        raise InvalidInput("email must be an email address", field="email")
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise InvalidInput(
+            f"password must be at least {MIN_PASSWORD_LENGTH} characters", field="password"
+        )
+    try:
+        role = Role(role)
+    except ValueError:
+        raise InvalidInput(f"unknown role {role!r}", field="role") from None
+    if timezone not in available_timezones():
+        raise InvalidInput(f"unknown time zone {timezone!r}", field="timezone")
+    if session.scalar(select(User.id).where(User.email == email)) is not None:
+        raise Conflict(f"a user with email {email} exists", field="email")
+    user = User(
+        email=email,
+        name=name,
+        password_hash=generate_password_hash(password),
+        role=role,
+        timezone=timezone,
+        team=team_named(session=session, name=team) if team else None,
+    )
+    session.add(user)
+    session.flush()
+    audit.record(session=session, action="user.created", entity_type="user", entity_id=user.id,
+                 role=str(role))
+    return user
+
+
+def set_password(*, session: Session, user: User, password: str) -> None:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise InvalidInput(
+            f"password must be at least {MIN_PASSWORD_LENGTH} characters", field="password"
+        )
+    user.password_hash = generate_password_hash(password)
+    session.flush()
+
+
+def set_role(*, session: Session, user: User, role: Role | str, actor: User | None = None) -> None:
+    try:
+        role = Role(role)
+    except ValueError:
+        raise InvalidInput(f"unknown role {role!r}", field="role") from None
+    old, user.role = user.role, role
+    audit.record(session=session, action="user.role_changed", entity_type="user",
+                 entity_id=user.id, actor=actor, old=str(old), new=str(role))
+    session.flush()
+
+
+def authenticate(*, session: Session, email: str, password: str) -> User | None:
+    """Return the active user with these credentials, or None (without saying which was wrong)."""
+    user = session.scalar(select(User).where(User.email == email.strip().lower()))
+    if user is None:
+        check_password_hash(_DUMMY_HASH, password)
+        return None
+    if not check_password_hash(user.password_hash, password) or not user.active:
+        return None
+    return user
+
+
+def too_many_failures(*, session: Session, key: str) -> bool:
+    since = utcnow() - LOGIN_WINDOW
+    count = session.scalar(
+        select(func.count()).where(LoginAttempt.key == key, LoginAttempt.attempted_at >= since)
+    )
+    return count >= LOGIN_MAX_FAILURES
+
+
+def record_failure(*, session: Session, key: str) -> None:
+    session.add(LoginAttempt(key=key))
+    session.flush()
+
+
+def clear_failures(*, session: Session, key: str) -> None:
+    session.execute(delete(LoginAttempt).where(LoginAttempt.key == key))
+
+
+def team_named(*, session: Session, name: str | None) -> Team | None:
+    """The team with this name, created on first mention (teams are just owner labels)."""
+    if name is None or not name.strip():
+        return None
+    name = name.strip()
+    team = session.scalar(select(Team).where(Team.name == name))
+    if team is None:
+        team = Team(name=name)
+        session.add(team)
+        session.flush()
+    return team
+
+
+def hash_token(raw: str) -> str:
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+def create_token(
+    *, session: Session, name: str, scopes: list[str], created_by: User | None = None
+) -> tuple[ApiToken, str]:
+    """Create a token and return it with its raw value, which is never stored or shown again."""
+    if not name.strip():
+        raise InvalidInput("a token needs a name", field="name")
+    if not scopes:
+        raise InvalidInput("a token needs at least one scope", field="scope")
+    for scope in scopes:
+        if scope not in {s.value for s in Scope}:
+            raise InvalidInput(
+                f"unknown scope {scope!r}; use {', '.join(s.value for s in Scope)}", field="scope"
+            )
+    raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    token = ApiToken(
+        name=name.strip(),
+        token_hash=hash_token(raw),
+        prefix=raw[:10],
+        scopes=" ".join(sorted(set(scopes))),
+        created_by_id=created_by.id if created_by else None,
+    )
+    session.add(token)
+    session.flush()
+    audit.record(session=session, action="token.created", entity_type="api_token",
+                 entity_id=token.id, actor=created_by, scopes=token.scopes)
+    return token, raw
+
+
+def token_for(*, session: Session, raw: str) -> ApiToken | None:
+    """The live token with this raw value, or None."""
+    token = session.scalar(select(ApiToken).where(ApiToken.token_hash == hash_token(raw)))
+    if token is None or token.revoked_at is not None:
+        return None
+    return token
+
+
+def list_tokens(*, session: Session) -> list[ApiToken]:
+    return list(session.scalars(select(ApiToken).order_by(ApiToken.id)))
+
+
+def revoke_token(*, session: Session, token_id: int, actor: User | None = None) -> ApiToken:
+    token = session.get(ApiToken, token_id)
+    if token is None:
+        raise NotFound(f"no token {token_id}")
+    if token.revoked_at is None:
+        token.revoked_at = utcnow()
+        audit.record(session=session, action="token.revoked", entity_type="api_token",
+                     entity_id=token.id, actor=actor)
+    session.flush()
+    return token

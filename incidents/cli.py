@@ -1,0 +1,128 @@
+"""`flask --app app …` commands: users, tokens, demo data."""
+
+from __future__ import annotations
+
+import click
+from flask import Flask
+from flask.cli import AppGroup, with_appcontext
+from sqlalchemy import select
+
+from incidents.auth import service as auth
+from incidents.auth.models import Role, Scope, User
+from incidents.db import new_session
+from incidents.errors import DomainError
+
+
+def _fail(exc: DomainError):
+    raise click.ClickException(exc.message)
+
+
+@click.group("users", cls=AppGroup, help="Manage users.")
+def users_cli():
+    pass
+
+
+@users_cli.command("create")
+@click.argument("email")
+@click.option("--role", type=click.Choice([r.value for r in Role]), default="viewer")
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+@click.option("--name", default="")
+@click.option("--team", default=None)
+def create_user(email, role, password, name, team):
+    """Create a user with a password and a role."""
+    with new_session() as session:
+        try:
+            user = auth.create_user(session=session, email=email, password=password, role=role,
+                                    name=name, team=team)
+        except DomainError as exc:
+            _fail(exc)
+        session.commit()
+        click.echo(f"created {user.email} ({user.role})")
+
+
+@users_cli.command("list")
+def list_users():
+    with new_session() as session:
+        for user in session.scalars(select(User).order_by(User.email)):
+            state = "" if user.active else " (inactive)"
+            click.echo(f"{user.id}\t{user.email}\t{user.role}{state}")
+
+
+@users_cli.command("set-role")
+@click.argument("email")
+@click.argument("role", type=click.Choice([r.value for r in Role]))
+def set_role(email, role):
+    with new_session() as session:
+        user = session.scalar(select(User).where(User.email == email.strip().lower()))
+        if user is None:
+            raise click.ClickException(f"no user {email}")
+        auth.set_role(session=session, user=user, role=role)
+        session.commit()
+        click.echo(f"{user.email} is now {role}")
+
+
+@click.group("tokens", cls=AppGroup, help="Manage API tokens.")
+def tokens_cli():
+    pass
+
+
+@tokens_cli.command("create")
+@click.argument("name")
+@click.option("--scope", "scopes", multiple=True, required=True,
+              type=click.Choice([s.value for s in Scope]), help="Repeat for several scopes.")
+def create_token(name, scopes):
+    """Create a token; the token itself is printed alone on the last line, once."""
+    with new_session() as session:
+        try:
+            token, raw = auth.create_token(session=session, name=name, scopes=list(scopes))
+        except DomainError as exc:
+            _fail(exc)
+        session.commit()
+        click.echo(f"created token {token.id} '{token.name}' with scopes {token.scopes}")
+        click.echo("store it now; it is not shown again:")
+        click.echo(raw)
+
+
+@tokens_cli.command("list")
+def list_tokens():
+    with new_session() as session:
+        for token in auth.list_tokens(session=session):
+            state = "revoked" if token.revoked_at else "active"
+            used = token.last_used_at.isoformat() if token.last_used_at else "never"
+            click.echo(f"{token.id}\t{token.name}\t{token.prefix}…\t{token.scopes}\t{state}"
+                       f"\tlast used {used}")
+
+
+@tokens_cli.command("revoke")
+@click.argument("token_id", type=int)
+def revoke_token(token_id):
+    with new_session() as session:
+        try:
+            auth.revoke_token(session=session, token_id=token_id)
+        except DomainError as exc:
+            _fail(exc)
+        session.commit()
+        click.echo(f"revoked token {token_id}")
+
+
+@click.command("demo")
+@with_appcontext
+def demo_command():
+    """Load the demo data set (idempotent) and print the demo logins."""
+    from incidents import demo
+
+    with new_session() as session:
+        created = demo.load(session=session)
+        session.commit()
+    click.echo("demo data loaded" if created else "demo data already present")
+    for email, role in demo.LOGINS:
+        click.echo(f"  {role:<10} {email} / {demo.PASSWORD}")
+
+
+def init_app(app: Flask) -> None:
+    from slackbot.cli import remind_command
+
+    app.cli.add_command(users_cli)
+    app.cli.add_command(tokens_cli)
+    app.cli.add_command(demo_command)
+    app.cli.add_command(remind_command)

@@ -1,0 +1,130 @@
+"""A small, realistic data set for trying Linecheck: loaded by `flask demo` and `make run`."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from incidents.auth import service as auth
+from incidents.auth.models import Role, User
+from incidents.db import utcnow
+from incidents.incident import service as incidents
+from incidents.line import service as line
+from incidents.timeline import service as timeline
+from incidents.timeline.models import EventKind
+
+PASSWORD = "linecheck-demo"
+LOGINS = [
+    ("admin@linecheck.test", Role.ADMIN),
+    ("lead@linecheck.test", Role.LEAD),
+    ("reviewer@linecheck.test", Role.REVIEWER),
+    ("responder@linecheck.test", Role.RESPONDER),
+    ("viewer@linecheck.test", Role.VIEWER),
+]
+
+# (days ago, hours to restore, title, service, team, severity, origin, detection, events)
+# events: (minutes after start, kind, text)
+INCIDENTS = [
+    (170, 2.5, "Checkout 500s after payment client upgrade", "checkout", "payments", "SEV1",
+     "human", "alert", [
+         (4, "alert", "HighErrorRate: checkout 5xx at 18% (threshold 2%)"),
+         (9, "note", "Errors all come from PaymentClient.capture(); started with deploy 4411"),
+         (22, "deploy", "Rolled back checkout to build 4410"),
+         (35, "note", "Error rate back under 0.5%; new client sends amount as string"),
+     ]),
+    (150, 1.0, "Search results empty for EU tenants", "search", "discovery", "SEV2",
+     "config", "customer_report", [
+         (40, "note", "Support escalated 14 tickets: search returns nothing for EU accounts"),
+         (55, "note", "Index alias eu-prod points at an empty index after config change"),
+         (61, "action", "Re-pointed alias to eu-prod-2026-05"),
+     ]),
+    (131, 6.0, "Nightly billing export missed invoices", "billing", "payments", "SEV2",
+     "ai_assisted", "internal_report", [
+         (300, "note", "Finance noticed 212 invoices missing from the export"),
+         (320, "note", "Date filter uses local midnight; invoices after 23:00 UTC dropped"),
+         (360, "action", "Backfilled export for the affected days"),
+     ]),
+    (118, 0.5, "Login page slow under marketing campaign", "auth", "identity", "SEV3",
+     "unknown", "alert", [
+         (2, "alert", "p99 latency on /login above 4s"),
+         (14, "action", "Scaled auth pods from 6 to 12"),
+     ]),
+    (97, 3.0, "Checkout 500s: currency field rejected by payment provider", "checkout",
+     "payments", "SEV1", "ai_assisted", "alert", [
+         (3, "alert", "HighErrorRate: checkout 5xx at 11%"),
+         (15, "note", "Provider rejects decimal amounts for JPY; generated mapping code"),
+         (70, "deploy", "Hotfix: integer minor units for zero-decimal currencies"),
+     ]),
+    (80, 1.5, "Expired TLS certificate on partner API", "partner-api", "platform", "SEV2",
+     "config", "customer_report", [
+         (20, "note", "Partners report TLS handshake failures"),
+         (45, "action", "Issued and deployed a new certificate"),
+     ]),
+    (64, 0.75, "Queue backlog after broker upgrade", "notifications", "platform", "SEV3",
+     "third_party", "alert", [
+         (5, "alert", "Queue depth notifications > 50k"),
+         (30, "note", "Consumer prefetch reset to 1 by the new broker defaults"),
+     ]),
+    (45, 4.0, "Search index corrupted by schema migration", "search", "discovery", "SEV2",
+     "human", "alert", [
+         (10, "alert", "Search error ratio 30%"),
+         (50, "note", "Migration renamed a field still read by the indexer"),
+         (200, "action", "Reindexed from the primary database"),
+     ]),
+    (30, 2.0, "Duplicate charges on retried payments", "checkout", "payments", "SEV1",
+     "ai_assisted", "customer_report", [
+         (30, "note", "Customers charged twice when the client retried after a timeout"),
+         (60, "note", "Idempotency key not forwarded by the new payment client"),
+         (110, "deploy", "Forwarded idempotency key; refunds issued"),
+     ]),
+    (14, 0.3, "Feature flag service unreachable", "flags", "platform", "SEV3", "third_party",
+     "alert", [
+         (1, "alert", "flags.internal health check failing"),
+         (12, "note", "Clients fell back to defaults as designed"),
+     ]),
+    (5, 1.0, "Password reset emails delayed", "auth", "identity", "SEV4", "config",
+     "internal_report", [
+         (25, "note", "Reset emails arriving 40 minutes late"),
+         (50, "action", "Raised mail relay rate limit back to 200/min"),
+     ]),
+    (0.1, None, "Elevated latency on order history", "orders", "payments", "SEV3", "unknown",
+     "alert", [
+         (2, "alert", "p95 latency on /orders above 1.5s"),
+     ]),
+]
+
+
+def load(*, session: Session) -> bool:
+    """Load the demo set unless it is already there; return whether anything was created."""
+    if session.scalar(select(User.id).where(User.email == LOGINS[0][0])) is not None:
+        return False
+    line.seed_default_line(session=session)
+    users = {}
+    for email, role in LOGINS:
+        team = "payments" if role in (Role.RESPONDER, Role.REVIEWER) else None
+        users[role] = auth.create_user(session=session, email=email, password=PASSWORD,
+                                       role=role, name=email.split("@")[0].title(), team=team)
+    responder = users[Role.RESPONDER]
+    now = utcnow()
+    for days, hours, title, svc, team, sev, origin, detection, events in INCIDENTS:
+        started = now - timedelta(days=days)
+        first_offset = min(minutes for minutes, _, _ in events)
+        incident = incidents.declare(
+            session=session, title=title, service=svc, team=team, severity=sev,
+            change_origin=origin, detection_method=detection, started_at=started,
+            detected_at=started + timedelta(minutes=first_offset), declared_by=responder,
+        )
+        for minutes, kind, text in events:
+            timeline.add_event(session=session, incident=incident, kind=EventKind(kind),
+                               text=text, occurred_at=started + timedelta(minutes=minutes),
+                               author=responder if kind != "alert" else None,
+                               author_name="" if kind != "alert" else "alertmanager",
+                               source="web" if kind != "alert" else "alertmanager")
+        if hours is not None:
+            incidents.resolve(session=session, incident=incident, actor=responder,
+                              summary="Service restored",
+                              resolved_at=started + timedelta(hours=hours))
+    session.flush()
+    return True

@@ -1,0 +1,291 @@
+"""Declare, change and resolve incidents: the one path every adapter goes through."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session, selectinload
+
+from incidents.audit import service as audit
+from incidents.auth import service as auth
+from incidents.auth.models import Team, User
+from incidents.db import as_utc, utcnow
+from incidents.errors import InvalidInput, NotFound
+from incidents.incident.models import (
+    ChangeOrigin,
+    DetectionMethod,
+    Incident,
+    Severity,
+    Source,
+    Status,
+)
+from incidents.timeline import service as timeline
+from incidents.timeline.models import EventKind
+
+MAX_TITLE = 300
+
+
+def _enum(enum_cls, value, field: str):
+    try:
+        return enum_cls(value)
+    except ValueError:
+        allowed = ", ".join(m.value for m in enum_cls)
+        raise InvalidInput(f"{field} must be one of {allowed}", field=field) from None
+
+
+def parse_severity(value: str | int) -> Severity:
+    """Accept SEV1..SEV4, sev2, or a bare 1..4."""
+    text = str(value).strip().upper()
+    if text.isdigit():
+        text = f"SEV{text}"
+    return _enum(Severity, text, "severity")
+
+
+def _clean_title(title: str | None) -> str:
+    title = (title or "").strip()
+    if not title:
+        raise InvalidInput("title must not be empty", field="title")
+    if len(title) > MAX_TITLE:
+        raise InvalidInput(f"title is longer than {MAX_TITLE} characters", field="title")
+    return title
+
+
+def _check_times(incident: Incident) -> None:
+    started = incident.started_at
+    for field in ("detected_at", "resolved_at"):
+        value = getattr(incident, field)
+        if value is not None and started is not None and value < started:
+            raise InvalidInput(f"{field} is before started_at", field=field)
+
+
+def declare(
+    *,
+    session: Session,
+    title: str,
+    severity: Severity | str = Severity.SEV3,
+    service: str | None = None,
+    source: Source | str = Source.WEB,
+    team: str | None = None,
+    description: str = "",
+    started_at: datetime | None = None,
+    detected_at: datetime | None = None,
+    change_origin: ChangeOrigin | str = ChangeOrigin.UNKNOWN,
+    detection_method: DetectionMethod | str = DetectionMethod.UNKNOWN,
+    dedup_key: str | None = None,
+    declared_by: User | None = None,
+    author_name: str = "",
+) -> Incident:
+    """Open an incident and put its declaration on the timeline."""
+    now = utcnow()
+    incident = Incident(
+        title=_clean_title(title),
+        severity=parse_severity(severity),
+        service=(service or "").strip() or None,
+        source=_enum(Source, source, "source"),
+        team=auth.team_named(session=session, name=team),
+        description=(description or "").strip(),
+        started_at=as_utc(started_at) or now,
+        detected_at=as_utc(detected_at) or as_utc(started_at) or now,
+        change_origin=_enum(ChangeOrigin, change_origin, "change_origin"),
+        detection_method=_enum(DetectionMethod, detection_method, "detection_method"),
+        dedup_key=dedup_key,
+        open_dedup_key=dedup_key,
+        declared_by=declared_by,
+        status=Status.INVESTIGATING,
+    )
+    _check_times(incident)
+    session.add(incident)
+    session.flush()
+    who = author_name or (declared_by.display_name if declared_by else str(incident.source))
+    timeline.add_event(
+        session=session,
+        incident=incident,
+        kind=EventKind.STATUS_CHANGE,
+        text=f"Incident declared: {incident.title} ({incident.severity})",
+        occurred_at=incident.detected_at,
+        author=declared_by,
+        author_name=who,
+        source=str(incident.source),
+    )
+    audit.record(session=session, action="incident.declared", entity_type="incident",
+                 entity_id=incident.id, actor=declared_by, actor_label=who)
+    return incident
+
+
+def get(*, session: Session, incident_id: int) -> Incident:
+    incident = session.get(Incident, incident_id)
+    if incident is None:
+        raise NotFound(f"no incident {incident_id}")
+    return incident
+
+
+@dataclass
+class Changes:
+    """What an update may change; None leaves a field as it is."""
+
+    title: str | None = None
+    severity: str | None = None
+    status: str | None = None
+    service: str | None = None
+    team: str | None = None
+    description: str | None = None
+    started_at: datetime | None = None
+    detected_at: datetime | None = None
+    resolved_at: datetime | None = None
+    change_origin: str | None = None
+    detection_method: str | None = None
+
+
+def update(
+    *,
+    session: Session,
+    incident: Incident,
+    changes: Changes,
+    actor: User | None = None,
+    author_name: str = "",
+    source: str = "web",
+    summary: str | None = None,
+) -> Incident:
+    """Apply changes; severity and status changes land on the timeline."""
+    who = author_name or (actor.display_name if actor else source)
+    changed: dict[str, str] = {}
+
+    def note(kind: EventKind, text: str, at: datetime | None = None) -> None:
+        timeline.add_event(session=session, incident=incident, kind=kind, text=text,
+                           author=actor, author_name=who, source=source, occurred_at=at)
+
+    if changes.title is not None:
+        incident.title = _clean_title(changes.title)
+        changed["title"] = incident.title
+    if changes.service is not None:
+        incident.service = changes.service.strip() or None
+        changed["service"] = incident.service or ""
+    if changes.team is not None:
+        incident.team = auth.team_named(session=session, name=changes.team)
+        changed["team"] = changes.team
+    if changes.description is not None:
+        incident.description = changes.description.strip()
+    if changes.change_origin is not None:
+        incident.change_origin = _enum(ChangeOrigin, changes.change_origin, "change_origin")
+        changed["change_origin"] = str(incident.change_origin)
+    if changes.detection_method is not None:
+        incident.detection_method = _enum(
+            DetectionMethod, changes.detection_method, "detection_method"
+        )
+    for field in ("started_at", "detected_at", "resolved_at"):
+        value = getattr(changes, field)
+        if value is not None:
+            setattr(incident, field, as_utc(value))
+            changed[field] = as_utc(value).isoformat()
+
+    if changes.severity is not None:
+        severity = parse_severity(changes.severity)
+        if severity != incident.severity:
+            note(EventKind.STATUS_CHANGE,
+                 f"Severity changed from {incident.severity} to {severity}")
+            changed["severity"] = str(severity)
+            incident.severity = severity
+
+    if changes.status is not None:
+        status = _enum(Status, changes.status, "status")
+        if status != incident.status:
+            old = incident.status
+            incident.status = status
+            changed["status"] = str(status)
+            if status == Status.RESOLVED:
+                incident.resolved_at = as_utc(changes.resolved_at) or utcnow()
+                incident.open_dedup_key = None
+                text = "Resolved" + (f": {summary.strip()}" if summary and summary.strip() else "")
+                note(EventKind.RESOLUTION, text, at=incident.resolved_at)
+            else:
+                if old == Status.RESOLVED:
+                    incident.resolved_at = None  # reopened
+                note(EventKind.STATUS_CHANGE, f"Status changed from {old} to {status}")
+
+    _check_times(incident)
+    session.flush()
+    if changed:
+        audit.record(session=session, action="incident.updated", entity_type="incident",
+                     entity_id=incident.id, actor=actor, actor_label=who, **changed)
+    return incident
+
+
+def resolve(
+    *,
+    session: Session,
+    incident: Incident,
+    summary: str | None = None,
+    resolved_at: datetime | None = None,
+    actor: User | None = None,
+    author_name: str = "",
+    source: str = "web",
+) -> Incident:
+    return update(
+        session=session,
+        incident=incident,
+        changes=Changes(status=Status.RESOLVED, resolved_at=resolved_at),
+        actor=actor,
+        author_name=author_name,
+        source=source,
+        summary=summary,
+    )
+
+
+@dataclass
+class IncidentFilter:
+    status: str | None = None
+    severity: str | None = None
+    service: str | None = None
+    source: str | None = None
+    team: str | None = None
+    q: str | None = None
+
+
+def search(
+    *, session: Session, filters: IncidentFilter, before: int | None = None, limit: int = 50
+) -> tuple[list[Incident], int | None]:
+    """Incidents newest first, a page at a time (keyset on id, so deep pages stay fast).
+
+    Returns the page and the id to pass as `before` for the next page, or None at the end.
+    """
+    query = select(Incident).options(selectinload(Incident.team)).order_by(Incident.id.desc())
+    if filters.status:
+        query = query.where(Incident.status == _enum(Status, filters.status, "status"))
+    if filters.severity:
+        query = query.where(Incident.severity == parse_severity(filters.severity))
+    if filters.service:
+        query = query.where(Incident.service == filters.service)
+    if filters.source:
+        query = query.where(Incident.source == _enum(Source, filters.source, "source"))
+    if filters.team:
+        query = query.join(Team, Incident.team_id == Team.id).where(Team.name == filters.team)
+    if filters.q:
+        words = [w for w in filters.q.split() if w]
+        for word in words:
+            pattern = f"%{_escape_like(word)}%"
+            query = query.where(
+                or_(Incident.title.ilike(pattern, escape="\\"),
+                    Incident.service.ilike(pattern, escape="\\"))
+            )
+    if before is not None:
+        query = query.where(Incident.id < before)
+    rows = list(session.scalars(query.limit(limit + 1)))
+    if len(rows) > limit:
+        return rows[:limit], rows[limit - 1].id
+    return rows, None
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def services(*, session: Session) -> list[str]:
+    """Distinct service names, for filters."""
+    return list(
+        session.scalars(
+            select(Incident.service).where(Incident.service.is_not(None)).distinct()
+            .order_by(Incident.service)
+        )
+    )

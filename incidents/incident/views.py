@@ -1,0 +1,187 @@
+"""Incident list, declare form and incident page."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+
+from incidents.auth.models import Role
+from incidents.auth.permissions import login_required, role_required
+from incidents.db import get_session
+from incidents.errors import DomainError
+from incidents.incident import service
+from incidents.incident.forms import (
+    DeclareForm,
+    EditEventForm,
+    NoteForm,
+    ResolveForm,
+    StatusForm,
+    TimesForm,
+)
+from incidents.incident.models import Incident, Severity, Source, Status
+from incidents.timeline import service as timeline
+from incidents.timeline.models import TimelineEvent
+
+bp = Blueprint("incidents", __name__)
+
+PAGE_SIZE = 50
+
+
+@bp.route("/")
+def index():
+    return redirect(url_for("incidents.list_incidents"))
+
+
+@bp.route("/incidents")
+@login_required
+def list_incidents():
+    args = request.args
+    filters = service.IncidentFilter(
+        status=args.get("status") or None,
+        severity=args.get("severity") or None,
+        service=args.get("service") or None,
+        q=args.get("q") or None,
+    )
+    before = args.get("before", type=int)
+    try:
+        items, cursor = service.search(session=get_session(), filters=filters, before=before,
+                                       limit=PAGE_SIZE)
+    except DomainError as exc:
+        flash(exc.message, "error")
+        items, cursor = [], None
+    return render_template(
+        "incidents/list.html", incidents=items, cursor=cursor, filters=filters,
+        statuses=list(Status), severities=list(Severity),
+        services=service.services(session=get_session()),
+    )
+
+
+@bp.route("/incidents/new", methods=["GET", "POST"])
+@role_required(Role.RESPONDER)
+def declare():
+    form = DeclareForm()
+    if form.validate_on_submit():
+        db = get_session()
+        try:
+            incident = service.declare(
+                session=db, title=form.title.data, severity=form.severity.data,
+                service=form.service.data, team=form.team.data or None,
+                description=form.description.data or "", source=Source.WEB,
+                detection_method=form.detection_method.data,
+                change_origin=form.change_origin.data, declared_by=g.user,
+            )
+        except DomainError as exc:
+            flash(exc.message, "error")
+        else:
+            db.commit()
+            return redirect(url_for("incidents.detail", incident_id=incident.id))
+    return render_template("incidents/new.html", form=form)
+
+
+def _incident_or_404(incident_id: int):
+    incident = get_session().get(Incident, incident_id)
+    if incident is None:
+        abort(404, f"No incident #{incident_id}.")
+    return incident
+
+
+@bp.route("/incidents/<int:incident_id>")
+@login_required
+def detail(incident_id: int):
+    incident = _incident_or_404(incident_id)
+    events = timeline.events_for(session=get_session(), incident_id=incident_id)
+    zone = ZoneInfo(g.user.timezone)
+
+    def local(value):
+        return value.astimezone(zone).replace(tzinfo=None) if value else None
+
+    times = TimesForm(data={"started_at": local(incident.started_at),
+                            "detected_at": local(incident.detected_at),
+                            "resolved_at": local(incident.resolved_at)})
+    return render_template(
+        "incidents/detail.html", incident=incident, events=events, note_form=NoteForm(),
+        status_form=StatusForm(data={"severity": incident.severity, "status": incident.status}),
+        resolve_form=ResolveForm(), times_form=times, edit_form=EditEventForm(),
+    )
+
+
+def _apply(incident_id: int, action) -> object:
+    """Run a change against the incident, commit, and go back to its page."""
+    db = get_session()
+    incident = _incident_or_404(incident_id)
+    try:
+        action(db, incident)
+    except DomainError as exc:
+        db.rollback()
+        flash(exc.message, "error")
+    else:
+        db.commit()
+    return redirect(url_for("incidents.detail", incident_id=incident_id))
+
+
+@bp.route("/incidents/<int:incident_id>/notes", methods=["POST"])
+@role_required(Role.RESPONDER)
+def add_note(incident_id: int):
+    form = NoteForm()
+    if not form.validate_on_submit():
+        flash("A note needs text.", "error")
+        return redirect(url_for("incidents.detail", incident_id=incident_id))
+    return _apply(incident_id, lambda db, incident: timeline.add_event(
+        session=db, incident=incident, text=form.text.data, author=g.user))
+
+
+@bp.route("/incidents/<int:incident_id>/status", methods=["POST"])
+@role_required(Role.RESPONDER)
+def change_status(incident_id: int):
+    form = StatusForm()
+    if not form.validate_on_submit():
+        flash("Choose a severity and a status.", "error")
+        return redirect(url_for("incidents.detail", incident_id=incident_id))
+    changes = service.Changes(severity=form.severity.data, status=form.status.data)
+    return _apply(incident_id, lambda db, incident: service.update(
+        session=db, incident=incident, changes=changes, actor=g.user))
+
+
+@bp.route("/incidents/<int:incident_id>/resolve", methods=["POST"])
+@role_required(Role.RESPONDER)
+def resolve(incident_id: int):
+    form = ResolveForm()
+    if not form.validate_on_submit():
+        abort(400)
+    return _apply(incident_id, lambda db, incident: service.resolve(
+        session=db, incident=incident, summary=form.summary.data, actor=g.user))
+
+
+@bp.route("/incidents/<int:incident_id>/times", methods=["POST"])
+@role_required(Role.RESPONDER)
+def correct_times(incident_id: int):
+    form = TimesForm()
+    if not form.validate_on_submit():
+        flash("Times need the form YYYY-MM-DDTHH:MM.", "error")
+        return redirect(url_for("incidents.detail", incident_id=incident_id))
+    zone = ZoneInfo(g.user.timezone)
+
+    def aware(value: datetime | None):
+        return value.replace(tzinfo=zone) if value else None
+
+    changes = service.Changes(started_at=aware(form.started_at.data),
+                              detected_at=aware(form.detected_at.data),
+                              resolved_at=aware(form.resolved_at.data))
+    return _apply(incident_id, lambda db, incident: service.update(
+        session=db, incident=incident, changes=changes, actor=g.user))
+
+
+@bp.route("/incidents/<int:incident_id>/events/<int:event_id>", methods=["POST"])
+@role_required(Role.RESPONDER)
+def edit_event(incident_id: int, event_id: int):
+    form = EditEventForm()
+    event = get_session().get(TimelineEvent, event_id)
+    if event is None or event.incident_id != incident_id:
+        abort(404)
+    if not form.validate_on_submit():
+        flash("An event needs text.", "error")
+        return redirect(url_for("incidents.detail", incident_id=incident_id))
+    return _apply(incident_id, lambda db, incident: timeline.edit_event(
+        session=db, event_id=event_id, text=form.text.data, editor=g.user))

@@ -1,0 +1,42 @@
+"""Every mapped class, imported in one place so metadata and Alembic see the whole schema."""
+
+from incidents.audit.models import AuditEntry
+from incidents.auth.models import ApiToken, LoginAttempt, Role, Scope, Team, User
+from incidents.db import Base
+from incidents.hooks.models import Delivery, SenderSettings
+from incidents.incident.models import (
+    ChangeOrigin,
+    DetectionMethod,
+    Incident,
+    Severity,
+    Source,
+    Status,
+)
+from incidents.line.models import Station
+from incidents.prevention.models import (
+    Outcome,
+    PreventionItem,
+    PreventionKind,
+    PreventionLink,
+    PreventionStatus,
+)
+from incidents.recurrence.models import DismissedCandidate, RecurrenceLink
+from incidents.review.models import (
+    DefectClass,
+    KeptBlameFlag,
+    MissReason,
+    Review,
+    ReviewRevision,
+    ReviewState,
+    StationFinding,
+)
+from incidents.timeline.models import EventKind, TimelineEvent, TimelineEventRevision
+
+__all__ = [
+    "ApiToken", "AuditEntry", "Base", "ChangeOrigin", "DefectClass", "Delivery",
+    "DetectionMethod", "DismissedCandidate", "EventKind", "Incident", "KeptBlameFlag",
+    "LoginAttempt", "MissReason", "Outcome", "PreventionItem", "PreventionKind",
+    "PreventionLink", "PreventionStatus", "RecurrenceLink", "Review", "ReviewRevision",
+    "ReviewState", "Role", "Scope", "SenderSettings", "Severity", "Source", "Station",
+    "StationFinding", "Status", "Team", "TimelineEvent", "TimelineEventRevision", "User",
+]

@@ -1,0 +1,115 @@
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import StrEnum
+from typing import TYPE_CHECKING
+
+from sqlalchemy import Date, ForeignKey, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from incidents.db import Base, UTCDateTime, utcnow
+
+if TYPE_CHECKING:
+    from incidents.auth.models import Team
+    from incidents.line.models import Station
+
+
+class PreventionKind(StrEnum):
+    """Ranked by strength: how structurally the item keeps the defect from coming back."""
+
+    ELIMINATE = "eliminate"
+    DETECT = "detect"
+    FAIL_LOUDLY = "fail_loudly"
+    CONTAIN = "contain"
+    LOCAL_FIX = "local_fix"
+    ADVICE = "advice"
+
+    @property
+    def strength(self) -> int:
+        return len(PreventionKind) - 1 - list(PreventionKind).index(self)
+
+    @property
+    def structural(self) -> bool:
+        return self in STRUCTURAL_KINDS
+
+    @property
+    def needs_guard(self) -> bool:
+        return self in GUARDED_KINDS
+
+
+STRUCTURAL_KINDS = frozenset(
+    {
+        PreventionKind.ELIMINATE,
+        PreventionKind.DETECT,
+        PreventionKind.FAIL_LOUDLY,
+        PreventionKind.CONTAIN,
+    }
+)
+# Items that claim a check exists must name it before they count as done.
+GUARDED_KINDS = frozenset(
+    {PreventionKind.ELIMINATE, PreventionKind.DETECT, PreventionKind.FAIL_LOUDLY}
+)
+
+
+class PreventionStatus(StrEnum):
+    PROPOSED = "proposed"
+    COMMITTED = "committed"
+    IN_PROGRESS = "in_progress"
+    DONE = "done"
+    DROPPED = "dropped"
+
+
+class Outcome(StrEnum):
+    WATCHING = "watching"
+    HELD = "held"
+    ESCAPED = "escaped"
+
+
+class PreventionItem(Base):
+    __tablename__ = "prevention_items"
+    __table_args__ = (Index("ix_prevention_items_status_due", "status", "due_date"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(300))
+    description: Mapped[str] = mapped_column(Text, default="")
+    kind: Mapped[PreventionKind] = mapped_column(String(20), index=True)
+    station_id: Mapped[int | None] = mapped_column(ForeignKey("stations.id"), index=True)
+    owner_team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id"), index=True)
+    due_date: Mapped[date | None] = mapped_column(Date)
+    tracker_url: Mapped[str | None] = mapped_column(String(2000))
+    status: Mapped[PreventionStatus] = mapped_column(String(20), default=PreventionStatus.PROPOSED)
+    dropped_reason: Mapped[str | None] = mapped_column(Text)
+    guard_url: Mapped[str | None] = mapped_column(String(2000))
+    completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    escaped_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    escaped_by_incident_id: Mapped[int | None] = mapped_column(ForeignKey("incidents.id"))
+    # Reminder claim: a conditional UPDATE on this column lets one host of many send it.
+    last_reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    station: Mapped[Station | None] = relationship()
+    owner_team: Mapped[Team | None] = relationship()
+
+    @property
+    def strength(self) -> int:
+        return PreventionKind(self.kind).strength
+
+    @property
+    def structural(self) -> bool:
+        return PreventionKind(self.kind).structural
+
+
+class PreventionLink(Base):
+    """An item serves one or more incidents (through their reviews)."""
+
+    __tablename__ = "prevention_links"
+
+    incident_id: Mapped[int] = mapped_column(
+        ForeignKey("incidents.id", ondelete="CASCADE"), primary_key=True
+    )
+    prevention_item_id: Mapped[int] = mapped_column(
+        ForeignKey("prevention_items.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -1,0 +1,5 @@
+"""Placeholder: the recurrence API is built in its own issue."""
+
+from incidents.api import Blueprint
+
+blp = Blueprint("recurrence_api", __name__, url_prefix="/api/v1", description="recurrence")

@@ -1,0 +1,5 @@
+"""Placeholder: the report API is built in its own issue."""
+
+from incidents.api import Blueprint
+
+blp = Blueprint("report_api", __name__, url_prefix="/api/v1", description="report")

@@ -1,0 +1,50 @@
+"""Jinja filters: times in the viewer's zone with the date always shown, durations."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from flask import Flask, g
+
+
+def viewer_zone() -> ZoneInfo:
+    user = g.get("user")
+    try:
+        return ZoneInfo(user.timezone if user else "UTC")
+    except (KeyError, ValueError):
+        return ZoneInfo("UTC")
+
+
+def localtime(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M %Z") -> str:
+    """Format a UTC timestamp in the viewer's zone, always with its date."""
+    if value is None:
+        return "—"
+    return value.astimezone(viewer_zone()).strftime(fmt)
+
+
+def duration(value: timedelta | float | int | None) -> str:
+    """`1d 2h`, `3h 05m`, `4m 10s`; a dash when unknown."""
+    if value is None:
+        return "—"
+    seconds = int(value.total_seconds() if isinstance(value, timedelta) else value)
+    sign, seconds = ("-", -seconds) if seconds < 0 else ("", seconds)
+    days, rest = divmod(seconds, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, secs = divmod(rest, 60)
+    if days:
+        return f"{sign}{days}d {hours}h"
+    if hours:
+        return f"{sign}{hours}h {minutes:02d}m"
+    return f"{sign}{minutes}m {secs:02d}s"
+
+
+def label(value) -> str:
+    """`in_progress` → `in progress`."""
+    return str(value).replace("_", " ") if value is not None else ""
+
+
+def init_app(app: Flask) -> None:
+    app.jinja_env.filters.update(localtime=localtime, duration=duration, label=label)
+    # Lets the layout link pages whose blueprints may not be registered (optional features).
+    app.context_processor(lambda: {"url_rules": app.view_functions})

@@ -1,0 +1,117 @@
+"""Append to and edit an incident's timeline."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, selectinload
+
+from incidents.auth.models import User
+from incidents.db import as_utc, utcnow
+from incidents.errors import InvalidInput, NotFound
+from incidents.incident.models import Incident
+from incidents.timeline.models import EventKind, TimelineEvent, TimelineEventRevision
+
+MAX_TEXT = 20_000
+
+
+def add_event(
+    *,
+    session: Session,
+    incident: Incident,
+    text: str,
+    kind: EventKind | str = EventKind.NOTE,
+    occurred_at: datetime | None = None,
+    author: User | None = None,
+    author_name: str = "",
+    source: str = "web",
+    link: str | None = None,
+    external_key: str | None = None,
+    fingerprint: str | None = None,
+) -> TimelineEvent | None:
+    """Append an event. With an `external_key` already on this incident, add nothing, return None.
+
+    The duplicate check is the database's unique constraint, inside a savepoint, so two
+    concurrent deliveries of the same event cannot both land and the caller's transaction
+    survives the refused one.
+    """
+    text = (text or "").strip()
+    if not text:
+        raise InvalidInput("text must not be empty", field="text")
+    if len(text) > MAX_TEXT:
+        raise InvalidInput(f"text is longer than {MAX_TEXT} characters", field="text")
+    try:
+        kind = EventKind(kind)
+    except ValueError:
+        raise InvalidInput(
+            f"kind must be one of {', '.join(k.value for k in EventKind)}", field="kind"
+        ) from None
+    event = TimelineEvent(
+        incident=incident,
+        text=text,
+        kind=kind,
+        occurred_at=as_utc(occurred_at) or utcnow(),
+        author_id=author.id if author else None,
+        author_name=author_name or (author.display_name if author else ""),
+        source=source,
+        link=link,
+        external_key=external_key,
+        fingerprint=fingerprint,
+    )
+    if external_key is None:
+        session.add(event)
+        session.flush()
+        return event
+    try:
+        with session.begin_nested():
+            session.add(event)
+    except IntegrityError:
+        return None
+    return event
+
+
+def edit_event(
+    *, session: Session, event_id: int, text: str, editor: User | None = None
+) -> TimelineEvent:
+    """Replace an event's text, keeping the earlier text as a revision."""
+    event = session.get(TimelineEvent, event_id)
+    if event is None:
+        raise NotFound(f"no timeline event {event_id}")
+    text = (text or "").strip()
+    if not text:
+        raise InvalidInput("text must not be empty", field="text")
+    if text == event.text:
+        return event
+    session.add(
+        TimelineEventRevision(
+            event=event, text=event.text, replaced_by_id=editor.id if editor else None
+        )
+    )
+    event.text = text
+    event.edited_at = utcnow()
+    session.flush()
+    return event
+
+
+def events_for(*, session: Session, incident_id: int, limit: int | None = None,
+               after_id: int | None = None) -> list[TimelineEvent]:
+    """The incident's events in time order, authors loaded up front (no query per row)."""
+    query = (
+        select(TimelineEvent)
+        .where(TimelineEvent.incident_id == incident_id)
+        .options(selectinload(TimelineEvent.author), selectinload(TimelineEvent.revisions))
+        .order_by(TimelineEvent.occurred_at, TimelineEvent.id)
+    )
+    if after_id is not None:
+        anchor = session.get(TimelineEvent, after_id)
+        if anchor is not None:
+            query = query.where(
+                (TimelineEvent.occurred_at > anchor.occurred_at)
+                | ((TimelineEvent.occurred_at == anchor.occurred_at)
+                   & (TimelineEvent.id > anchor.id))
+            )
+    if limit is not None:
+        query = query.limit(limit)
+    return list(session.scalars(query))

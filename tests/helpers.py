@@ -1,0 +1,70 @@
+"""Test helpers: sign-in actions, an API client, a query counter."""
+
+from __future__ import annotations
+
+import contextlib
+
+from sqlalchemy import event
+
+
+class AuthActions:
+    """Sign in through the real login form (Flask tutorial's shape)."""
+
+    def __init__(self, client, make_user, password):
+        self._client = client
+        self._make_user = make_user
+        self._password = password
+
+    def login(self, email, password=None):
+        return self._client.post("/login", data={"email": email,
+                                                 "password": password or self._password})
+
+    def login_as(self, role="viewer", **kwargs):
+        user = self._make_user(role, **kwargs)
+        response = self.login(user.email)
+        assert response.status_code == 302, response.get_data(as_text=True)
+        return user
+
+    def logout(self):
+        return self._client.post("/logout")
+
+
+class ApiClient:
+    """The test client with a bearer token on every request."""
+
+    def __init__(self, client, token):
+        self.client = client
+        self.token = token
+
+    def _headers(self, kwargs):
+        headers = dict(kwargs.pop("headers", {}) or {})
+        headers.setdefault("Authorization", f"Bearer {self.token}")
+        return headers
+
+    def get(self, url, **kwargs):
+        return self.client.get(url, headers=self._headers(kwargs), **kwargs)
+
+    def post(self, url, **kwargs):
+        return self.client.post(url, headers=self._headers(kwargs), **kwargs)
+
+    def put(self, url, **kwargs):
+        return self.client.put(url, headers=self._headers(kwargs), **kwargs)
+
+    def patch(self, url, **kwargs):
+        return self.client.patch(url, headers=self._headers(kwargs), **kwargs)
+
+
+@contextlib.contextmanager
+def count_queries(engine):
+    """Count SQL statements sent on `engine` inside the block: `with count_queries(e) as n:`."""
+    statements: list[str] = []
+
+    def before(_conn, _cursor, statement, *_args):
+        if not statement.lstrip().upper().startswith(("BEGIN", "SAVEPOINT", "RELEASE")):
+            statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", before)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", before)
