@@ -66,6 +66,7 @@ def register_blueprints(app: Flask) -> None:
     from incidents.prevention.api import blp as prevention_api
     from incidents.prevention.views import bp as prevention_views
     from incidents.recurrence.api import blp as recurrence_api
+    from incidents.recurrence.views import bp as recurrence_views
     from incidents.report.api import blp as report_api
     from incidents.report.views import bp as report_views
     from incidents.review.api import blp as review_api
@@ -74,7 +75,7 @@ def register_blueprints(app: Flask) -> None:
     from slackbot.views import bp as slack_views
 
     for blueprint in (auth_views, incident_views, line_views, review_views, prevention_views,
-                      report_views):
+                      recurrence_views, report_views):
         app.register_blueprint(blueprint)
     # Machine endpoints authenticate with tokens and signatures, not browser sessions.
     for blueprint in (hooks_views, slack_views):

@@ -83,7 +83,8 @@ def token_label() -> str:
     return f"token:{g.api_token.name}"
 
 
-def _authenticate(scope: Scope) -> None:
+def authenticate_bearer(scope: Scope) -> ApiToken:
+    """Check the request's bearer token has `scope`; raise 401/403 otherwise."""
     header = request.headers.get("Authorization", "")
     scheme, _, raw = header.partition(" ")
     if scheme.lower() != "bearer" or not raw.strip():
@@ -99,6 +100,7 @@ def _authenticate(scope: Scope) -> None:
         raise Forbidden(f"this token lacks the {scope} scope")
     token.last_used_at = utcnow()
     g.api_token = token
+    return token
 
 
 def secured(blp: Blueprint, scope: Scope, *error_codes: int):
@@ -107,7 +109,7 @@ def secured(blp: Blueprint, scope: Scope, *error_codes: int):
     def decorator(func):
         @wraps(func)
         def wrapper(*args, **kwargs):
-            _authenticate(scope)
+            authenticate_bearer(scope)
             return func(*args, **kwargs)
 
         for code in sorted({401, 403, *error_codes}):

@@ -1,0 +1,5 @@
+"""Placeholder: confirm/dismiss recurrence candidates from the review page (issue 6)."""
+
+from flask import Blueprint
+
+bp = Blueprint("recurrence", __name__)
