@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
@@ -91,6 +91,8 @@ class PreventionItem(Base):
 
     station: Mapped[Station | None] = relationship()
     owner_team: Mapped[Team | None] = relationship()
+    links: Mapped[list[PreventionLink]] = relationship(viewonly=True,
+                                                       order_by="PreventionLink.incident_id")
 
     @property
     def strength(self) -> int:
@@ -99,6 +101,28 @@ class PreventionItem(Base):
     @property
     def structural(self) -> bool:
         return PreventionKind(self.kind).structural
+
+    @property
+    def incident_ids(self) -> list[int]:
+        return [link.incident_id for link in self.links]
+
+    def is_overdue(self, today: date) -> bool:
+        """Past its due date and still open (done and dropped items are never overdue)."""
+        open_ = self.status not in (PreventionStatus.DONE, PreventionStatus.DROPPED)
+        return open_ and self.due_date is not None and self.due_date < today
+
+    def outcome_at(self, now: datetime, watch_window_days: int) -> Outcome | None:
+        """Whether the poka-yoke held, computed from timestamps; None while not done.
+
+        Mirrors `prevention.service.outcome_expr`, which filters and counts the same in SQL.
+        """
+        if self.escaped_at is not None:
+            return Outcome.ESCAPED
+        if self.status != PreventionStatus.DONE or self.completed_at is None:
+            return None
+        if self.completed_at > now - timedelta(days=watch_window_days):
+            return Outcome.WATCHING
+        return Outcome.HELD
 
 
 class PreventionLink(Base):

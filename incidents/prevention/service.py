@@ -2,19 +2,29 @@
 
 from __future__ import annotations
 
-from datetime import date
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, Select, and_, case, exists, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
 from incidents.audit import service as audit
 from incidents.auth import service as auth
-from incidents.auth.models import User
-from incidents.errors import InvalidInput, NotFound
+from incidents.auth.models import Team, User
+from incidents.db import utcnow
+from incidents.errors import InvalidInput, NotFound, Refused
 from incidents.incident.models import Incident
 from incidents.line import service as line
-from incidents.prevention.models import PreventionItem, PreventionKind, PreventionLink
+from incidents.prevention.models import (
+    GUARDED_KINDS,
+    STRUCTURAL_KINDS,
+    Outcome,
+    PreventionItem,
+    PreventionKind,
+    PreventionLink,
+    PreventionStatus,
+)
 
 MAX_TITLE = 300
 
@@ -114,3 +124,248 @@ def items_for_incident(*, session: Session, incident_id: int) -> list[Prevention
         .order_by(PreventionItem.id)
     )
     return sorted(items, key=lambda item: -item.strength)
+
+
+# The moves a status may make. Forward along proposed → committed → in progress → done, or
+# dropped from any open state; back-moves only where real work goes back: un-commit, pause,
+# reopen a done item whose guard proved incomplete, revive a dropped idea. A done item is never
+# dropped directly (reopen it first), so held/escaped accounting cannot be hidden by a drop.
+TRANSITIONS: dict[PreventionStatus, frozenset[PreventionStatus]] = {
+    PreventionStatus.PROPOSED: frozenset({PreventionStatus.COMMITTED, PreventionStatus.IN_PROGRESS,
+                                          PreventionStatus.DONE, PreventionStatus.DROPPED}),
+    PreventionStatus.COMMITTED: frozenset({PreventionStatus.PROPOSED, PreventionStatus.IN_PROGRESS,
+                                           PreventionStatus.DONE, PreventionStatus.DROPPED}),
+    PreventionStatus.IN_PROGRESS: frozenset({PreventionStatus.COMMITTED, PreventionStatus.DONE,
+                                             PreventionStatus.DROPPED}),
+    PreventionStatus.DONE: frozenset({PreventionStatus.IN_PROGRESS}),
+    PreventionStatus.DROPPED: frozenset({PreventionStatus.PROPOSED}),
+}
+_UNSET = object()
+
+
+def _status(value) -> PreventionStatus:
+    try:
+        return PreventionStatus(value)
+    except ValueError:
+        allowed = ", ".join(s.value for s in PreventionStatus)
+        raise InvalidInput(f"status must be one of {allowed}", field="status") from None
+
+
+def next_statuses(item: PreventionItem) -> list[PreventionStatus]:
+    """The statuses this item may move to, in the line's order."""
+    allowed = TRANSITIONS[PreventionStatus(item.status)]
+    return [status for status in PreventionStatus if status in allowed]
+
+
+def update(
+    *,
+    session: Session,
+    item: PreventionItem,
+    status: PreventionStatus | str | None = None,
+    guard_url=_UNSET,
+    dropped_reason: str | None = None,
+    actor: User | None = None,
+    actor_label: str = "",
+    now: datetime | None = None,
+) -> PreventionItem:
+    """Set the guard and/or move the item to `status`, enforcing the allowed transitions.
+
+    `guard_url` left out keeps the guard; an empty one clears it. Marking an eliminate, detect
+    or fail-loudly item done needs its guard; dropping needs a reason. Every change lands in
+    the audit log, which is the item's history.
+    """
+    record = {"session": session, "entity_type": "prevention_item", "entity_id": item.id,
+              "actor": actor, "actor_label": actor_label}
+    if guard_url is not _UNSET:
+        guard = _url(guard_url, "guard_url")
+        if guard != item.guard_url:
+            item.guard_url = guard
+            audit.record(action="prevention.guard_set", guard_url=guard or "", **record)
+    old = PreventionStatus(item.status)
+    target = _status(status) if status is not None else old
+    if target != old:
+        _move(item, old, target, dropped_reason, now or utcnow())
+        extra = {"reason": item.dropped_reason} if target == PreventionStatus.DROPPED else {}
+        audit.record(action="prevention.status_changed", old=str(old), new=str(target),
+                     **extra, **record)
+    if item.status == PreventionStatus.DONE and item.kind in GUARDED_KINDS and not item.guard_url:
+        raise _guard_needed(item)
+    session.flush()
+    return item
+
+
+def _guard_needed(item: PreventionItem) -> Refused:
+    return Refused(
+        f"a done {PreventionKind(item.kind).value} item needs its guard_url: the link to the "
+        "check, test, constraint or alert that fails if the defect comes back",
+        field="guard_url",
+    )
+
+
+def _move(item: PreventionItem, old: PreventionStatus, target: PreventionStatus,
+          dropped_reason: str | None, now: datetime) -> None:
+    if target not in TRANSITIONS[old]:
+        allowed = ", ".join(s.value for s in PreventionStatus if s in TRANSITIONS[old])
+        raise Refused(f"a {old.value} item cannot move to {target.value}; it may move to "
+                      f"{allowed}", field="status")
+    if target == PreventionStatus.DROPPED:
+        reason = (dropped_reason or "").strip()
+        if not reason:
+            raise Refused("dropping an item needs a dropped_reason", field="dropped_reason")
+        item.dropped_reason = reason
+    elif old == PreventionStatus.DROPPED:
+        item.dropped_reason = None
+    if target == PreventionStatus.DONE:
+        if item.kind in GUARDED_KINDS and not item.guard_url:
+            raise _guard_needed(item)
+        item.completed_at = now
+    elif old == PreventionStatus.DONE:
+        item.completed_at = None  # reopened: the next done starts a new watch window
+    item.status = target
+
+
+# SQL twins of PreventionItem.is_overdue / outcome_at, for filters and the report's counts.
+def strength_expr() -> ColumnElement[int]:
+    return case({k.value: k.strength for k in PreventionKind}, value=PreventionItem.kind,
+                else_=0)
+
+
+def structural_clause() -> ColumnElement[bool]:
+    return PreventionItem.kind.in_([k.value for k in STRUCTURAL_KINDS])
+
+
+def overdue_clause(today: date) -> ColumnElement[bool]:
+    return and_(PreventionItem.due_date < today,
+                PreventionItem.status.not_in([PreventionStatus.DONE, PreventionStatus.DROPPED]))
+
+
+def outcome_clause(outcome: Outcome | str, now: datetime,
+                   watch_window_days: int) -> ColumnElement[bool]:
+    since = now - timedelta(days=watch_window_days)
+    done = and_(PreventionItem.status == PreventionStatus.DONE,
+                PreventionItem.escaped_at.is_(None), PreventionItem.completed_at.is_not(None))
+    return {
+        Outcome.ESCAPED: PreventionItem.escaped_at.is_not(None),
+        Outcome.WATCHING: and_(done, PreventionItem.completed_at > since),
+        Outcome.HELD: and_(done, PreventionItem.completed_at <= since),
+    }[Outcome(outcome)]
+
+
+@dataclass
+class ItemFilter:
+    team: str | None = None
+    status: str | None = None
+    kind: str | None = None
+    strength: int | None = None
+    station_id: int | None = None
+    overdue: bool | None = None
+    outcome: str | None = None
+    incident_id: int | None = None
+
+
+def filtered(query: Select, filters: ItemFilter, *, today: date, now: datetime,
+             watch_window_days: int) -> Select:
+    """Apply the board's and the API's filters to a query over PreventionItem."""
+    if filters.team:
+        query = query.where(PreventionItem.owner_team_id.in_(
+            select(Team.id).where(Team.name == filters.team)))
+    if filters.status:
+        query = query.where(PreventionItem.status == _status(filters.status))
+    if filters.kind:
+        query = query.where(PreventionItem.kind == _kind(filters.kind))
+    if filters.strength is not None:
+        kinds = [k.value for k in PreventionKind if k.strength == filters.strength]
+        if not kinds:
+            raise InvalidInput("strength must be 0 (advice) to 5 (eliminate)", field="strength")
+        query = query.where(PreventionItem.kind.in_(kinds))
+    if filters.station_id is not None:
+        query = query.where(PreventionItem.station_id == filters.station_id)
+    if filters.overdue is not None:
+        clause = overdue_clause(today)
+        query = query.where(clause if filters.overdue else ~clause)
+    if filters.outcome:
+        try:
+            outcome = Outcome(filters.outcome)
+        except ValueError:
+            allowed = ", ".join(o.value for o in Outcome)
+            raise InvalidInput(f"outcome must be one of {allowed}", field="outcome") from None
+        query = query.where(outcome_clause(outcome, now, watch_window_days))
+    if filters.incident_id is not None:
+        query = query.where(exists().where(
+            PreventionLink.prevention_item_id == PreventionItem.id,
+            PreventionLink.incident_id == filters.incident_id))
+    return query
+
+
+def _loaded(query: Select) -> Select:
+    return query.options(selectinload(PreventionItem.station),
+                         selectinload(PreventionItem.owner_team),
+                         selectinload(PreventionItem.links))
+
+
+def search(*, session: Session, filters: ItemFilter, today: date, now: datetime,
+           watch_window_days: int, before: int | None = None,
+           limit: int = 50) -> tuple[list[PreventionItem], int | None]:
+    """Items newest first, a page at a time (keyset on id); the cursor is None at the end."""
+    query = filtered(_loaded(select(PreventionItem)), filters, today=today, now=now,
+                     watch_window_days=watch_window_days).order_by(PreventionItem.id.desc())
+    if before is not None:
+        query = query.where(PreventionItem.id < before)
+    rows = list(session.scalars(query.limit(limit + 1)))
+    if len(rows) > limit:
+        return rows[:limit], rows[limit - 1].id
+    return rows, None
+
+
+def board(*, session: Session, filters: ItemFilter, today: date, now: datetime,
+          watch_window_days: int, team_id: int | None = None, page: int = 1,
+          per_page: int = 50) -> tuple[list[PreventionItem], bool]:
+    """The board: the viewer's team's items first, open before closed, soonest due first.
+
+    Returns one page and whether another follows.
+    """
+    open_first = case((PreventionItem.status.in_(
+        [PreventionStatus.DONE, PreventionStatus.DROPPED]), 1), else_=0)
+    order = [open_first, PreventionItem.due_date.is_(None), PreventionItem.due_date,
+             PreventionItem.id.desc()]
+    if team_id is not None:
+        order.insert(0, case((PreventionItem.owner_team_id == team_id, 0), else_=1))
+    query = filtered(_loaded(select(PreventionItem)), filters, today=today, now=now,
+                     watch_window_days=watch_window_days).order_by(*order)
+    rows = list(session.scalars(query.offset((max(page, 1) - 1) * per_page).limit(per_page + 1)))
+    return rows[:per_page], len(rows) > per_page
+
+
+def incidents_of(*, session: Session, item_id: int) -> list[Incident]:
+    """The incidents an item serves, newest first."""
+    return list(session.scalars(
+        select(Incident).join(PreventionLink, PreventionLink.incident_id == Incident.id)
+        .where(PreventionLink.prevention_item_id == item_id).order_by(Incident.started_at.desc())
+    ))
+
+
+def history(*, session: Session, item_id: int):
+    """The item's history: its audit entries, oldest first."""
+    return audit.history(session=session, entity_type="prevention_item", entity_id=item_id)
+
+
+def mark_escaped(*, session: Session, earlier_incident_id: int, incident: Incident,
+                 actor: User | None = None, now: datetime | None = None) -> list[PreventionItem]:
+    """Mark escaped the structural items of the earlier incident that were done before
+    `incident` started: the poka-yoke was in place and the defect came back anyway."""
+    items = list(session.scalars(
+        select(PreventionItem)
+        .join(PreventionLink, PreventionLink.prevention_item_id == PreventionItem.id)
+        .where(PreventionLink.incident_id == earlier_incident_id, structural_clause(),
+               PreventionItem.status == PreventionStatus.DONE,
+               PreventionItem.completed_at < incident.started_at,
+               PreventionItem.escaped_at.is_(None))
+    ))
+    for item in items:
+        item.escaped_at = now or utcnow()
+        item.escaped_by_incident_id = incident.id
+        audit.record(session=session, action="prevention.escaped",
+                     entity_type="prevention_item", entity_id=item.id, actor=actor,
+                     incident_id=incident.id, earlier_incident_id=earlier_incident_id)
+    session.flush()
+    return items

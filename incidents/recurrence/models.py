@@ -1,11 +1,15 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import CheckConstraint, ForeignKey, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from incidents.db import Base, UTCDateTime, utcnow
+
+if TYPE_CHECKING:
+    from incidents.incident.models import Incident
 
 
 class RecurrenceLink(Base):
@@ -25,6 +29,9 @@ class RecurrenceLink(Base):
     reasons: Mapped[str] = mapped_column(Text, default="")
     confirmed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    incident: Mapped[Incident] = relationship(foreign_keys=[incident_id])
+    earlier_incident: Mapped[Incident] = relationship(foreign_keys=[earlier_incident_id])
 
 
 class DismissedCandidate(Base):

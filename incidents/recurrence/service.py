@@ -1,16 +1,51 @@
-"""Recurrence candidates and links. Placeholder contract, implemented with issue 6:
+"""Recurrence: suggest earlier incidents that may be the same defect class, confirm or dismiss.
 
-`candidates(*, session, incident_id, limit=5) -> list[Candidate]`, best first, where a
-Candidate has `.incident` (the earlier Incident), `.score` (float) and `.reasons` (list[str]).
+`candidates()` stays cheap at any number of incidents: each signal is an indexed lookup capped
+at a few dozen rows (same alert fingerprint, dedup key, service and defect class, missed
+station, and the same service's recent incidents for text), and only that bounded set is
+scored in Python. Nothing ever loads all incidents.
 """
 
 from __future__ import annotations
 
+import re
+from collections import defaultdict
 from dataclasses import dataclass, field
+from datetime import datetime
 
-from sqlalchemy.orm import Session
+from sqlalchemy import func, or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, selectinload
 
+from incidents.audit import service as audit
+from incidents.auth.models import User
+from incidents.errors import InvalidInput, NotFound
+from incidents.incident import service as incidents
 from incidents.incident.models import Incident
+from incidents.line.models import Station
+from incidents.prevention import service as prevention
+from incidents.prevention.models import PreventionItem
+from incidents.recurrence.models import DismissedCandidate, RecurrenceLink
+from incidents.review.models import Review, StationFinding
+from incidents.timeline.models import TimelineEvent
+
+# Per-signal caps: enough to find the defect's earlier shapes, small enough to stay fast.
+PER_SIGNAL = 50
+TEXT_POOL = 200
+MAX_FINGERPRINTS = 20
+WRITEUP_CHARS = 4000
+
+WEIGHTS = {"fingerprint": 5.0, "dedup_key": 4.0, "service_defect": 3.0, "station": 2.0,
+           "title": 3.0, "text": 2.0}
+# A text match alone must be this similar (Jaccard over words) to be worth suggesting.
+MIN_TITLE_SIMILARITY = 0.2
+MIN_TEXT_SIMILARITY = 0.15
+
+STOPWORDS = frozenset("""
+a an and are as at be by for from has in is it of on or the to was were with after before
+during when while not no into over under this that these those via per our we all
+""".split())
+_WORD = re.compile(r"[a-z0-9][a-z0-9_.-]*[a-z0-9]|[a-z0-9]")
 
 
 @dataclass
@@ -20,5 +55,197 @@ class Candidate:
     reasons: list[str] = field(default_factory=list)
 
 
+def words(text: str | None) -> set[str]:
+    """The meaningful words of a text, lower-cased, for overlap scoring."""
+    found = _WORD.findall((text or "").lower())
+    return {w for w in found if len(w) > 2 and w not in STOPWORDS}
+
+
+def similarity(a: set[str], b: set[str]) -> float:
+    """Jaccard overlap of two word sets, 0..1."""
+    if not a or not b:
+        return 0.0
+    return len(a & b) / len(a | b)
+
+
+@dataclass
+class _Scores:
+    score: float = 0.0
+    reasons: list[str] = field(default_factory=list)
+
+    def add(self, weight: float, reason: str) -> None:
+        self.score += weight
+        self.reasons.append(reason)
+
+
+def _earlier(incident: Incident):
+    """Incidents that started before this one (the only ones it can be a recurrence of)."""
+    return (Incident.started_at < incident.started_at, Incident.id != incident.id)
+
+
 def candidates(*, session: Session, incident_id: int, limit: int = 5) -> list[Candidate]:
-    return []
+    """Earlier incidents that may be this one's defect class in another shape, best first."""
+    incident = incidents.get(session=session, incident_id=incident_id)
+    review = session.scalar(select(Review).where(Review.incident_id == incident_id))
+    excluded = _excluded(session, incident_id)
+    scores: dict[int, _Scores] = defaultdict(_Scores)
+
+    def consider(query, weight: float, reason) -> None:
+        for row in session.execute(query.where(*_earlier(incident))
+                                   .order_by(Incident.started_at.desc()).limit(PER_SIGNAL)):
+            if row[0] not in excluded:
+                scores[row[0]].add(weight, reason(row) if callable(reason) else reason)
+
+    fingerprints = list(session.scalars(
+        select(TimelineEvent.fingerprint).where(TimelineEvent.incident_id == incident_id,
+                                                TimelineEvent.fingerprint.is_not(None))
+        .distinct().limit(MAX_FINGERPRINTS)))
+    if fingerprints:
+        consider(select(Incident.id, func.min(TimelineEvent.fingerprint))
+                 .join(TimelineEvent, TimelineEvent.incident_id == Incident.id)
+                 .where(TimelineEvent.fingerprint.in_(fingerprints))
+                 .group_by(Incident.id, Incident.started_at),
+                 WEIGHTS["fingerprint"], lambda row: f"same alert fingerprint {row[1]}")
+    if incident.dedup_key:
+        consider(select(Incident.id).where(Incident.dedup_key == incident.dedup_key),
+                 WEIGHTS["dedup_key"], f"same dedup key {incident.dedup_key}")
+    if review is not None and review.defect_class and incident.service:
+        consider(select(Incident.id).join(Review, Review.incident_id == Incident.id)
+                 .where(Incident.service == incident.service,
+                        Review.defect_class == review.defect_class),
+                 WEIGHTS["service_defect"],
+                 f"same service ({incident.service}) and defect class ({review.defect_class})")
+    if review is not None:
+        missed = session.execute(
+            select(Station.id, Station.name).join(StationFinding,
+                                                  StationFinding.station_id == Station.id)
+            .where(StationFinding.review_id == review.id)).all()
+        for station_id, name in missed:
+            consider(select(Incident.id).join(Review, Review.incident_id == Incident.id)
+                     .join(StationFinding, StationFinding.review_id == Review.id)
+                     .where(StationFinding.station_id == station_id),
+                     WEIGHTS["station"], f"{name} missed it too")
+    _score_text(session, incident, review, scores, excluded)
+    return _ranked(session, scores, limit)
+
+
+def _score_text(session: Session, incident: Incident, review: Review | None,
+                scores: dict[int, _Scores], excluded: set[int]) -> None:
+    """Score title and write-up overlap over the bounded pool: the incidents already found by
+    a signal, plus the same service's (or, without one, the line's) most recent ones."""
+    recent = select(Incident.id).where(*_earlier(incident))
+    if incident.service:
+        recent = recent.where(Incident.service == incident.service)
+    recent = recent.order_by(Incident.started_at.desc()).limit(TEXT_POOL)
+    pool = set(session.scalars(recent)) | set(scores)
+    pool -= excluded
+    if not pool:
+        return
+    title = words(incident.title)
+    text = words(incident.description) | words(review.markdown if review else "")
+    rows = session.execute(
+        select(Incident.id, Incident.title, Incident.description,
+               func.substr(Review.markdown, 1, WRITEUP_CHARS))
+        .outerjoin(Review, Review.incident_id == Incident.id).where(Incident.id.in_(pool)))
+    for other_id, other_title, description, markdown in rows:
+        other_title_words = words(other_title)
+        shared = title & other_title_words
+        title_score = similarity(title, other_title_words)
+        if title_score >= MIN_TITLE_SIMILARITY:
+            scores[other_id].add(WEIGHTS["title"] * title_score,
+                                 "similar title: " + ", ".join(sorted(shared)[:6]))
+        text_score = similarity(text, words(description) | words(markdown))
+        if text_score >= MIN_TEXT_SIMILARITY:
+            scores[other_id].add(WEIGHTS["text"] * text_score, "similar write-up")
+
+
+def _ranked(session: Session, scores: dict[int, _Scores], limit: int) -> list[Candidate]:
+    if not scores:
+        return []
+    found = {i.id: i for i in session.scalars(
+        select(Incident).where(Incident.id.in_(scores)).options(selectinload(Incident.team)))}
+    ranked = sorted(scores.items(),
+                    key=lambda pair: (-pair[1].score, -found[pair[0]].started_at.timestamp()))
+    return [Candidate(incident=found[i], score=round(s.score, 2), reasons=s.reasons)
+            for i, s in ranked[:limit]]
+
+
+def _excluded(session: Session, incident_id: int) -> set[int]:
+    """Incidents never suggested for this one: itself, already linked, dismissed."""
+    linked = select(RecurrenceLink.earlier_incident_id).where(
+        RecurrenceLink.incident_id == incident_id)
+    linked_back = select(RecurrenceLink.incident_id).where(
+        RecurrenceLink.earlier_incident_id == incident_id)
+    dismissed = select(DismissedCandidate.candidate_id).where(
+        DismissedCandidate.incident_id == incident_id)
+    return {incident_id, *session.scalars(linked.union(linked_back, dismissed))}
+
+
+@dataclass
+class Confirmed:
+    link: RecurrenceLink
+    created: bool
+    escaped: list[PreventionItem]
+
+
+def confirm(*, session: Session, incident_id: int, earlier_id: int, actor: User | None = None,
+            actor_label: str = "", now: datetime | None = None) -> Confirmed:
+    """Record that `incident_id` is a recurrence of `earlier_id`; idempotent.
+
+    The earlier incident's structural items that were done before this incident started did
+    not hold: they are marked escaped.
+    """
+    incident = incidents.get(session=session, incident_id=incident_id)
+    if earlier_id == incident_id:
+        raise InvalidInput("an incident cannot be a recurrence of itself", field="of")
+    earlier = session.get(Incident, earlier_id)
+    if earlier is None:
+        raise NotFound(f"no incident {earlier_id}", field="of")
+    if earlier.started_at > incident.started_at:
+        raise InvalidInput(f"#{earlier_id} started after #{incident_id}; a recurrence points "
+                           "back to an earlier incident", field="of")
+    reasons = next((c.reasons for c in candidates(session=session, incident_id=incident_id,
+                                                  limit=50) if c.incident.id == earlier_id), [])
+    link = RecurrenceLink(incident_id=incident_id, earlier_incident_id=earlier_id,
+                          reasons="; ".join(reasons), confirmed_by_id=actor.id if actor else None)
+    try:
+        with session.begin_nested():
+            session.add(link)
+    except IntegrityError:
+        existing = session.scalar(select(RecurrenceLink).where(
+            RecurrenceLink.incident_id == incident_id,
+            RecurrenceLink.earlier_incident_id == earlier_id))
+        return Confirmed(link=existing, created=False, escaped=[])
+    session.execute(DismissedCandidate.__table__.delete().where(
+        DismissedCandidate.incident_id == incident_id,
+        DismissedCandidate.candidate_id == earlier_id))
+    audit.record(session=session, action="recurrence.confirmed", entity_type="incident",
+                 entity_id=incident_id, actor=actor, actor_label=actor_label, of=earlier_id)
+    escaped = prevention.mark_escaped(session=session, earlier_incident_id=earlier_id,
+                                      incident=incident, actor=actor, now=now)
+    return Confirmed(link=link, created=True, escaped=escaped)
+
+
+def dismiss(*, session: Session, incident_id: int, candidate_id: int,
+            actor: User | None = None) -> bool:
+    """Say a suggested incident is not a recurrence; it is not suggested again. Idempotent."""
+    incidents.get(session=session, incident_id=incident_id)
+    if session.get(Incident, candidate_id) is None:
+        raise NotFound(f"no incident {candidate_id}", field="candidate_id")
+    try:
+        with session.begin_nested():
+            session.add(DismissedCandidate(incident_id=incident_id, candidate_id=candidate_id,
+                                           dismissed_by_id=actor.id if actor else None))
+    except IntegrityError:
+        return False
+    audit.record(session=session, action="recurrence.dismissed", entity_type="incident",
+                 entity_id=incident_id, actor=actor, candidate=candidate_id)
+    return True
+
+
+def links_for(*, session: Session, incident_id: int) -> list[RecurrenceLink]:
+    """Confirmed links either way: what this incident recurs, and what recurred it."""
+    return list(session.scalars(
+        select(RecurrenceLink).where(or_(RecurrenceLink.incident_id == incident_id,
+                                         RecurrenceLink.earlier_incident_id == incident_id))
+        .order_by(RecurrenceLink.created_at)))

@@ -1,0 +1,296 @@
+"""The recurrence report: where the line leaks, what comes back, whether prevention holds.
+
+Every figure is one aggregate query (GROUP BY, filtered sums, medians in SQL), so the number
+of queries is the same at ten incidents or a million. Measures come from explicit timestamps
+only: started → detected, started → resolved, resolved → published, published → all
+structural items done; never a row's updated_at.
+
+Populations: incident figures cover incidents that *started* in the period (and belong to the
+team / service); prevention figures cover items *created* in the period, owned by the team,
+linked to an incident of the service.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+
+from sqlalchemy import case, exists, func, or_, select
+from sqlalchemy.orm import Session
+
+from incidents.auth.models import Team
+from incidents.errors import InvalidInput
+from incidents.incident.models import Incident
+from incidents.line.models import Station
+from incidents.prevention import service as prevention
+from incidents.prevention.models import Outcome, PreventionItem, PreventionLink, PreventionStatus
+from incidents.recurrence.models import RecurrenceLink
+from incidents.report.sql import dialect, grouped, month_of, seconds_between
+from incidents.review.models import Review, ReviewState, StationFinding
+from incidents.timeline.models import TimelineEvent
+
+TOP_FINGERPRINTS = 10
+UNCLASSIFIED = "unclassified"
+
+
+@dataclass
+class ReportFilter:
+    start: date | None = None  # the period's first day (inclusive)
+    end: date | None = None  # its last day (inclusive)
+    team: str | None = None
+    service: str | None = None
+
+    def __post_init__(self):
+        if self.start and self.end and self.end < self.start:
+            raise InvalidInput("to is before from", field="to")
+
+    def as_dict(self) -> dict:
+        return {"from": self.start.isoformat() if self.start else None,
+                "to": self.end.isoformat() if self.end else None,
+                "team": self.team, "service": self.service}
+
+
+def _day_start(day: date) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=UTC)
+
+
+def _in_period(column, filters: ReportFilter) -> list:
+    clauses = []
+    if filters.start:
+        clauses.append(column >= _day_start(filters.start))
+    if filters.end:
+        clauses.append(column < _day_start(filters.end + timedelta(days=1)))
+    return clauses
+
+
+def _incidents_where(filters: ReportFilter) -> list:
+    clauses = _in_period(Incident.started_at, filters)
+    if filters.team:
+        clauses.append(Incident.team_id.in_(select(Team.id).where(Team.name == filters.team)))
+    if filters.service:
+        clauses.append(Incident.service == filters.service)
+    return clauses
+
+
+def _rate(part: int, whole: int) -> float | None:
+    return round(part / whole, 3) if whole else None
+
+
+def recurrence_report(*, session: Session, filters: ReportFilter, now: datetime,
+                      watch_window_days: int) -> dict:
+    """The whole report as the API's JSON shape (SPEC.md "API essentials")."""
+    where = _incidents_where(filters)
+    sql = dialect(session)
+    by_origin = _by_change_origin(session, where, sql)
+    total = sum(row["incidents"] for row in by_origin)
+    for row in by_origin:
+        row["share"] = _rate(row["incidents"], total)
+    reviews = _reviews(session, where, sql)
+    return {
+        "filters": filters.as_dict(),
+        "incidents": total,
+        "leaks_by_station": _leaks_by_station(session, where),
+        "recurrences_by_defect_class": _recurrences_by_defect_class(session, where),
+        "recurrences_by_station": _recurrences_by_station(session, where),
+        "top_fingerprints": _top_fingerprints(session, where),
+        "prevention": _prevention(session, filters, now, watch_window_days, sql),
+        "structural_share": _rate(reviews["with_structural_item"], reviews["published"]),
+        "reviews": reviews,
+        "by_month": _by_month(session, where, sql),
+        "by_change_origin": by_origin,
+    }
+
+
+def _leaks_by_station(session: Session, where: list) -> list[dict]:
+    """Incidents whose review findings name each station, blindest first. Stations still on
+    the line show even with no leak; removed ones only when they leaked."""
+    leaks = (select(StationFinding.station_id, func.count().label("leaks"))
+             .join(Review, Review.id == StationFinding.review_id)
+             .join(Incident, Incident.id == Review.incident_id).where(*where)
+             .group_by(StationFinding.station_id).subquery())
+    count = func.coalesce(leaks.c.leaks, 0)
+    rows = session.execute(
+        select(Station.id, Station.name, count)
+        .outerjoin(leaks, leaks.c.station_id == Station.id)
+        .where(or_(Station.removed_at.is_(None), leaks.c.leaks > 0))
+        .order_by(count.desc(), Station.position, Station.id))
+    return [{"station_id": sid, "station": name, "leaks": n} for sid, name, n in rows]
+
+
+def _recurrences(where: list):
+    """Confirmed recurrences whose (later) incident is in the report's population."""
+    return (select(RecurrenceLink.id).join(Incident, Incident.id == RecurrenceLink.incident_id)
+            .where(*where))
+
+
+def _recurrences_by_defect_class(session: Session, where: list) -> list[dict]:
+    defect = func.coalesce(Review.defect_class, UNCLASSIFIED).label("defect_class")
+    count = func.count().label("recurrences")
+    rows = session.execute(
+        _recurrences(where).with_only_columns(defect, count)
+        .outerjoin(Review, Review.incident_id == RecurrenceLink.incident_id)
+        .group_by(defect).order_by(count.desc(), defect))
+    return [{"defect_class": name, "recurrences": n} for name, n in rows]
+
+
+def _recurrences_by_station(session: Session, where: list) -> list[dict]:
+    """Recurrences per station the recurring incident's review says missed it."""
+    count = func.count().label("recurrences")
+    rows = session.execute(
+        _recurrences(where).with_only_columns(Station.id, Station.name, count)
+        .join(Review, Review.incident_id == RecurrenceLink.incident_id)
+        .join(StationFinding, StationFinding.review_id == Review.id)
+        .join(Station, Station.id == StationFinding.station_id)
+        .group_by(Station.id, Station.name, Station.position)
+        .order_by(count.desc(), Station.position))
+    return [{"station_id": sid, "station": name, "recurrences": n} for sid, name, n in rows]
+
+
+def _top_fingerprints(session: Session, where: list) -> list[dict]:
+    """Alert fingerprints seen on more than one incident, most incidents first."""
+    count = func.count(TimelineEvent.incident_id.distinct()).label("incidents")
+    rows = session.execute(
+        select(TimelineEvent.fingerprint, count)
+        .join(Incident, Incident.id == TimelineEvent.incident_id)
+        .where(TimelineEvent.fingerprint.is_not(None), *where)
+        .group_by(TimelineEvent.fingerprint).having(count > 1)
+        .order_by(count.desc(), TimelineEvent.fingerprint).limit(TOP_FINGERPRINTS))
+    return [{"fingerprint": fp, "incidents": n} for fp, n in rows]
+
+
+def _flag(condition):
+    return case((condition, 1), else_=0)
+
+
+def _prevention(session: Session, filters: ReportFilter, now: datetime,
+                watch_window_days: int, sql: str) -> dict:
+    where = _in_period(PreventionItem.created_at, filters)
+    if filters.team:
+        where.append(PreventionItem.owner_team_id.in_(
+            select(Team.id).where(Team.name == filters.team)))
+    if filters.service:
+        where.append(exists().where(
+            PreventionLink.prevention_item_id == PreventionItem.id,
+            PreventionLink.incident_id == Incident.id, Incident.service == filters.service))
+    done = PreventionItem.status == PreventionStatus.DONE
+    dropped = PreventionItem.status == PreventionStatus.DROPPED
+    strength = prevention.strength_expr()
+
+    def outcome(value: Outcome):
+        return _flag(prevention.outcome_clause(value, now, watch_window_days)).label(value.value)
+
+    rows = (select(_flag(done).label("done"), _flag(dropped).label("dropped"),
+                   _flag(prevention.overdue_clause(now.date())).label("overdue"),
+                   case((done, strength), else_=0).label("done_strength"),
+                   case((dropped, 0), else_=strength).label("open_strength"),
+                   outcome(Outcome.HELD), outcome(Outcome.ESCAPED), outcome(Outcome.WATCHING),
+                   case((done, seconds_between(PreventionItem.created_at,
+                                               PreventionItem.completed_at, sql) / 86400))
+                   .label("days_to_done"))
+            .where(*where))
+    (row,) = grouped(session, rows, medians=("days_to_done",),
+                     sums=("done", "dropped", "overdue", "done_strength", "open_strength",
+                           "held", "escaped", "watching"))
+    created, done_n, dropped_n = row["count"], row["done"], row["dropped"]
+    decided = row["held"] + row["escaped"]
+    return {
+        "created": created, "done": done_n, "overdue": row["overdue"], "dropped": dropped_n,
+        "completion_rate": _rate(done_n, created - dropped_n),
+        "weighted_completion_rate": _rate(row["done_strength"], row["open_strength"]),
+        "median_days_to_done": row["days_to_done"],
+        "held": row["held"], "escaped": row["escaped"], "watching": row["watching"],
+        # Of the items whose watch is decided (held or escaped).
+        "held_rate": _rate(row["held"], decided), "escaped_rate": _rate(row["escaped"], decided),
+    }
+
+
+def _reviews(session: Session, where: list, sql: str) -> dict:
+    """Published reviews: how many link a structural item, time to review, time to prevent."""
+    structural = (select(PreventionLink.incident_id,
+                         func.count().label("total"),
+                         func.sum(_flag(PreventionItem.status == PreventionStatus.DONE))
+                         .label("done"),
+                         func.max(PreventionItem.completed_at).label("last_done"))
+                  .join(PreventionItem, PreventionItem.id == PreventionLink.prevention_item_id)
+                  .where(prevention.structural_clause(),
+                         PreventionItem.status != PreventionStatus.DROPPED)
+                  .group_by(PreventionLink.incident_id).subquery())
+    to_prevent = seconds_between(Review.published_at, structural.c.last_done, sql)
+    rows = (select(
+                _flag(structural.c.total > 0).label("with_structural_item"),
+                seconds_between(Incident.resolved_at, Review.published_at, sql)
+                .label("time_to_review_s"),
+                case((structural.c.total == structural.c.done,
+                      case((to_prevent < 0, 0), else_=to_prevent))).label("time_to_prevent_s"))
+            .select_from(Review).join(Incident, Incident.id == Review.incident_id)
+            .outerjoin(structural, structural.c.incident_id == Review.incident_id)
+            .where(Review.state == ReviewState.PUBLISHED, Review.published_at.is_not(None),
+                   *where))
+    (row,) = grouped(session, rows, medians=("time_to_review_s", "time_to_prevent_s"),
+                     sums=("with_structural_item",))
+    return {"published": row["count"], "with_structural_item": row["with_structural_item"],
+            "median_time_to_review_s": row["time_to_review_s"],
+            "median_time_to_prevent_s": row["time_to_prevent_s"]}
+
+
+def _measures(sql: str) -> list:
+    return [seconds_between(Incident.started_at, Incident.detected_at, sql)
+            .label("median_time_to_detect_s"),
+            seconds_between(Incident.started_at, Incident.resolved_at, sql)
+            .label("median_time_to_restore_s")]
+
+
+MEASURES = ("median_time_to_detect_s", "median_time_to_restore_s")
+
+
+def _by_month(session: Session, where: list, sql: str) -> list[dict]:
+    rows = select(month_of(Incident.started_at, sql).label("month"), *_measures(sql)).where(*where)
+    return [{"month": r["month"], "incidents": r["count"],
+             **{name: r[name] for name in MEASURES}}
+            for r in grouped(session, rows, group="month", medians=MEASURES)]
+
+
+def _by_change_origin(session: Session, where: list, sql: str) -> list[dict]:
+    """AI-assisted changes against the rest: incidents, medians and recurrences per origin."""
+    recurring = _flag(exists().where(RecurrenceLink.incident_id == Incident.id))
+    rows = select(Incident.change_origin.label("change_origin"), *_measures(sql),
+                  recurring.label("recurrences")).where(*where)
+    result = [{"change_origin": r["change_origin"], "incidents": r["count"], "share": None,
+               **{name: r[name] for name in MEASURES}, "recurrences": r["recurrences"]}
+              for r in grouped(session, rows, group="change_origin", medians=MEASURES,
+                               sums=("recurrences",))]
+    return sorted(result, key=lambda r: (-r["incidents"], r["change_origin"]))
+
+
+# Which field names a row in each list section, for the flat CSV.
+ROW_KEYS = {"leaks_by_station": "station", "recurrences_by_defect_class": "defect_class",
+            "recurrences_by_station": "station", "top_fingerprints": "fingerprint",
+            "by_month": "month", "by_change_origin": "change_origin"}
+CSV_HEADER = ("section", "key", "metric", "value")
+
+
+def flatten(report: dict) -> list[tuple]:
+    """The report as (section, key, metric, value) rows: one table for spreadsheets."""
+    rows: list[tuple] = []
+    for section, value in report.items():
+        if isinstance(value, list):
+            key_field = ROW_KEYS[section]
+            for item in value:
+                rows += [(section, item[key_field], metric, v)
+                         for metric, v in item.items() if metric != key_field]
+        elif isinstance(value, dict):
+            rows += [(section, "", metric, v) for metric, v in value.items()]
+        else:
+            rows.append((section, "", section, value))
+    return rows
+
+
+def to_csv(report: dict) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(CSV_HEADER)
+    for row in flatten(report):
+        writer.writerow(["" if v is None else v for v in row])
+    return out.getvalue()
