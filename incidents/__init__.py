@@ -58,6 +58,7 @@ def register_extensions(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     from incidents import api
     from incidents.auth.views import bp as auth_views
+    from incidents.hooks.api import blp as hooks_api
     from incidents.hooks.views import bp as hooks_views
     from incidents.incident.api import blp as incidents_api
     from incidents.incident.views import bp as incident_views
@@ -75,14 +76,14 @@ def register_blueprints(app: Flask) -> None:
     from slackbot.views import bp as slack_views
 
     for blueprint in (auth_views, incident_views, line_views, review_views, prevention_views,
-                      recurrence_views, report_views):
+                      recurrence_views, report_views, hooks_views):
         app.register_blueprint(blueprint)
     # Machine endpoints authenticate with tokens and signatures, not browser sessions.
-    for blueprint in (hooks_views, slack_views):
+    for blueprint in (slack_views,):
         csrf.exempt(blueprint)
         app.register_blueprint(blueprint)
     api_blueprints = (incidents_api, timeline_api, line_api, review_api, prevention_api,
-                      recurrence_api, report_api)
+                      recurrence_api, report_api, hooks_api)
     for blueprint in api_blueprints:
         csrf.exempt(blueprint)
     api.init_app(app, api_blueprints)

@@ -1,0 +1,276 @@
+"""Apply paging-tool events: record the delivery once, open or join incidents, feed timelines.
+
+Exactly once is the database's job, never a check-then-insert: the unique (sender,
+delivery_key) of `deliveries` refuses a repeated delivery, the unique (source, open_dedup_key)
+of `incidents` refuses a second open incident for one dedup key, and the unique (incident,
+external_key) of `timeline_events` refuses a second copy of one event. The caller commits.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from incidents.audit import service as audit
+from incidents.auth import service as auth
+from incidents.auth.models import Team, User
+from incidents.db import as_utc, utcnow
+from incidents.errors import InvalidInput
+from incidents.hooks.events import Action, HookEvent, clip, fit_key
+from incidents.hooks.models import Delivery, SenderSettings
+from incidents.incident import service as incidents
+from incidents.incident.models import DetectionMethod, Incident, Severity
+from incidents.timeline import service as timeline
+from incidents.timeline.models import EventKind, TimelineEvent
+
+MAX_SERVICE_MAPPINGS = 500
+
+
+@dataclass
+class Outcome:
+    """What a delivery did: `applied`, `duplicate` (seen before) or `ignored` (nothing to do)."""
+
+    status: str
+    message: str = ""
+    incident_ids: list[int] = field(default_factory=list)
+    opened: list[int] = field(default_factory=list)
+    events_added: int = 0
+
+    @property
+    def changed(self) -> bool:
+        return self.status == "applied"
+
+    def to_dict(self) -> dict:
+        return {"status": self.status, "message": self.message,
+                "incidents": self.incident_ids, "opened": self.opened,
+                "events_added": self.events_added}
+
+
+def body_key(raw: bytes) -> str:
+    """The delivery key of a sender without event ids: the SHA-256 of the raw body."""
+    return "sha256:" + hashlib.sha256(raw).hexdigest()
+
+
+# --- settings ---------------------------------------------------------------------------------
+
+def settings_for(*, session: Session, sender: str) -> SenderSettings:
+    """The sender's settings, or the defaults (not added to the session) when none are saved."""
+    saved = session.get(SenderSettings, sender)
+    if saved is not None:
+        return saved
+    return SenderSettings(sender=sender, enabled=True, default_severity=str(Severity.SEV3),
+                          default_team_id=None, service_teams={})
+
+
+def save_settings(
+    *,
+    session: Session,
+    sender: str,
+    enabled: bool,
+    default_severity: str,
+    default_team: str | None,
+    service_teams: dict[str, str],
+    actor: User | None = None,
+) -> SenderSettings:
+    """Save a sender's settings. Teams named here are created now, not during a delivery."""
+    severity = incidents.parse_severity(default_severity)
+    if len(service_teams) > MAX_SERVICE_MAPPINGS:
+        raise InvalidInput(f"at most {MAX_SERVICE_MAPPINGS} service mappings",
+                           field="service_teams")
+    cleaned: dict[str, str] = {}
+    for service_name, team_name in service_teams.items():
+        service_name, team_name = service_name.strip(), team_name.strip()
+        if not service_name or not team_name:
+            raise InvalidInput("each mapping needs a service and a team", field="service_teams")
+        if len(service_name) > 200 or len(team_name) > 100:
+            raise InvalidInput("service names are at most 200 characters, team names 100",
+                               field="service_teams")
+        cleaned[service_name] = auth.team_named(session=session, name=team_name).name
+    settings = session.get(SenderSettings, sender)
+    if settings is None:
+        settings = SenderSettings(sender=sender)
+        session.add(settings)
+    settings.enabled = enabled
+    settings.default_severity = str(severity)
+    team = auth.team_named(session=session, name=default_team) if default_team else None
+    settings.default_team_id = team.id if team else None
+    settings.service_teams = cleaned
+    session.flush()
+    audit.record(session=session, action="hooks.settings_saved", entity_type="sender_settings",
+                 entity_id=None, actor=actor, sender=sender, enabled=enabled,
+                 default_severity=str(severity), default_team=default_team or "",
+                 service_teams=cleaned)
+    return settings
+
+
+def _team_for(session: Session, settings: SenderSettings, service: str | None) -> str | None:
+    if service and service in (settings.service_teams or {}):
+        return settings.service_teams[service]
+    if settings.default_team_id is not None:
+        team = session.get(Team, settings.default_team_id)
+        return team.name if team else None
+    return None
+
+
+# --- deliveries -------------------------------------------------------------------------------
+
+def receive(
+    *, session: Session, sender: str, source: str, delivery_key: str, events: list[HookEvent]
+) -> Outcome:
+    """Apply one delivery's events in the caller's transaction, once.
+
+    A delivery with nothing this product uses writes nothing (`ignored`); a repeat of a recorded
+    delivery writes nothing (`duplicate`); the caller commits only an `applied` outcome.
+    """
+    settings = settings_for(session=session, sender=sender)
+    if not settings.enabled:
+        return Outcome("ignored", f"hooks from {sender} are turned off in the paging settings")
+    usable = [e for e in events if e.action != Action.OTHER]
+    if not usable:
+        return Outcome("ignored", "this event type is not one Linecheck uses; nothing written")
+    delivery = Delivery(sender=sender, delivery_key=clip(delivery_key, 255))
+    try:
+        with session.begin_nested():
+            session.add(delivery)
+    except IntegrityError:
+        return Outcome("duplicate", "this delivery was received before; nothing changed")
+
+    outcome = Outcome("applied")
+    # Triggers first, so the other events of one notification find the incident they open.
+    ordered = sorted(enumerate(usable), key=lambda pair: pair[1].action != Action.TRIGGER)
+    for index, event in ordered:
+        applied = _apply(session, sender, source, settings, event,
+                         fallback_key=fit_key(f"{sender}:{delivery.delivery_key}:{index}"),
+                         outcome=outcome)
+        if applied is not None and applied.id not in outcome.incident_ids:
+            outcome.incident_ids.append(applied.id)
+    if not outcome.incident_ids:
+        return Outcome("ignored", "no open incident matches these events; nothing written")
+    delivery.incident_id = outcome.incident_ids[0]
+    session.flush()
+    outcome.message = f"{outcome.events_added} timeline event(s) added"
+    return outcome
+
+
+def _apply(session: Session, sender: str, source: str, settings: SenderSettings,
+           event: HookEvent, *, fallback_key: str, outcome: Outcome) -> Incident | None:
+    """Apply one event; return the incident it touched, or None when there is none to touch."""
+    if event.action == Action.TRIGGER:
+        incident = _open_or_join(session, sender, source, settings, event, outcome)
+    else:
+        incident = _latest(session, source, event.dedup_key)
+        if incident is None:
+            return None
+    kind = {
+        Action.TRIGGER: EventKind.ALERT,
+        Action.ACKNOWLEDGE: EventKind.ACTION,
+        Action.RESOLVE: EventKind.RESOLUTION,
+    }.get(event.action, EventKind(event.note_kind))
+    text = event.text or event.title or str(event.action)
+    added = None
+    # A resolve without alert ids is the whole incident's: the resolution event is the
+    # status change itself, written by the incident service.
+    if event.action != Action.RESOLVE or event.alert_id:
+        added = timeline.add_event(
+            session=session, incident=incident, kind=kind, text=text,
+            occurred_at=event.occurred_at, author_name=event.author or sender, source=sender,
+            link=event.link, external_key=event.external_key or fallback_key,
+            fingerprint=event.fingerprint,
+        )
+        outcome.events_added += added is not None
+    if event.action == Action.RESOLVE and incident.is_open and _all_alerts_resolved(
+            session, incident, event):
+        resolved_at = max(as_utc(event.occurred_at) or utcnow(), incident.started_at)
+        incidents.resolve(session=session, incident=incident, resolved_at=resolved_at,
+                          summary=None if event.alert_id else event.text,
+                          author_name=event.author or sender, source=sender)
+        outcome.events_added += 1
+    return incident
+
+
+def _open_or_join(session: Session, sender: str, source: str, settings: SenderSettings,
+                  event: HookEvent, outcome: Outcome) -> Incident:
+    incident = _open(session, source, event.dedup_key)
+    if incident is not None:
+        return incident
+    started_at = as_utc(event.occurred_at) or utcnow()
+    try:
+        # Two deliveries of one group may race to open it: the unique open dedup key lets one
+        # win, and the other joins what the winner opened.
+        with session.begin_nested():
+            incident = incidents.declare(
+                session=session,
+                title=event.title or f"{sender} alert {event.dedup_key}",
+                severity=event.severity or settings.default_severity,
+                service=event.service,
+                source=source,
+                team=_team_for(session, settings, event.service),
+                started_at=min(started_at, utcnow()),
+                detection_method=DetectionMethod.ALERT,
+                dedup_key=event.dedup_key,
+                author_name=event.author or sender,
+            )
+    except IntegrityError:
+        incident = _open(session, source, event.dedup_key)
+        if incident is None:
+            raise
+        return incident
+    outcome.opened.append(incident.id)
+    outcome.events_added += 1  # the declaration on the timeline
+    return incident
+
+
+def _open(session: Session, source: str, dedup_key: str) -> Incident | None:
+    # FOR UPDATE: events for one incident apply one delivery at a time (PostgreSQL; SQLite's
+    # BEGIN IMMEDIATE already serialises writers), so "resolved once" and "every alert
+    # resolved" are decided on current data.
+    return session.scalars(
+        select(Incident)
+        .where(Incident.source == source, Incident.open_dedup_key == dedup_key)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).first()
+
+
+def _latest(session: Session, source: str, dedup_key: str) -> Incident | None:
+    """The open incident for the key, else the most recent one (late notes still land)."""
+    incident = _open(session, source, dedup_key)
+    if incident is not None:
+        return incident
+    return session.scalars(
+        select(Incident)
+        .where(Incident.source == source, Incident.dedup_key == dedup_key)
+        .order_by(Incident.id.desc())
+        .limit(1)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).first()
+
+
+def _all_alerts_resolved(session: Session, incident: Incident, event: HookEvent) -> bool:
+    """True for a whole-incident resolve; for one alert, when every alert that fired resolved."""
+    if not event.alert_id:
+        return True
+    keys = session.scalars(
+        select(TimelineEvent.external_key).where(
+            TimelineEvent.incident_id == incident.id,
+            TimelineEvent.external_key.is_not(None),
+            TimelineEvent.fingerprint.is_not(None),
+        )
+    ).all()
+    fired = {k.removeprefix("trigger:") for k in keys if k.startswith("trigger:")}
+    resolved = {k.removeprefix("resolve:") for k in keys if k.startswith("resolve:")}
+    return fired <= resolved
+
+
+def deliveries(*, session: Session, sender: str, limit: int = 20) -> list[Delivery]:
+    """The sender's most recent deliveries, for the settings page."""
+    return list(session.scalars(
+        select(Delivery).where(Delivery.sender == sender)
+        .order_by(Delivery.id.desc()).limit(limit)
+    ))
+

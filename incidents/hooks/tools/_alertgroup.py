@@ -1,0 +1,92 @@
+"""Alert-group notifications, the format Alertmanager's webhook_config sends and Grafana's
+webhook contact point extends: `{"groupKey", "status", "commonLabels", "commonAnnotations",
+"alerts": [{"status", "labels", "annotations", "startsAt", "endsAt", "generatorURL",
+"fingerprint"}]}`.
+
+The group (groupKey) is one incident. Each alert becomes a timeline event when it fires and
+another when it resolves; the incident resolves once every alert that fired on it has resolved.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from typing import Any
+
+from incidents.hooks.events import (
+    Action,
+    BadPayload,
+    HookEvent,
+    clip,
+    link_or_none,
+    obj,
+    severity,
+    string,
+    strings,
+    timestamp,
+)
+
+# Label names that carry the affected service, in order of preference.
+SERVICE_LABELS = ("service", "app", "job")
+
+
+def parse_group(body: Any, *, label: str, link: Callable[[dict], Any]) -> list[HookEvent]:
+    """Events for every alert of one group notification; `link` picks an alert's best URL."""
+    body = obj(body, "body")
+    group_key = string(body, "groupKey", "body")
+    status = string(body, "status", "body")
+    if status not in ("firing", "resolved"):
+        raise BadPayload("body.status must be firing or resolved", field="body.status")
+    alerts = body.get("alerts")
+    if not isinstance(alerts, list) or not alerts:
+        raise BadPayload("body.alerts must be a non-empty list", field="body.alerts")
+    common_labels = strings(body.get("commonLabels"), "body.commonLabels")
+    common_annotations = strings(body.get("commonAnnotations"), "body.commonAnnotations")
+    title = clip(common_annotations.get("summary") or common_labels.get("alertname"), 300)
+    events = []
+    for index, raw_alert in enumerate(alerts):
+        where = f"body.alerts[{index}]"
+        alert = obj(raw_alert, where)
+        alert_status = string(alert, "status", where)
+        if alert_status not in ("firing", "resolved"):
+            raise BadPayload(f"{where}.status must be firing or resolved",
+                             field=f"{where}.status")
+        labels = strings(alert.get("labels"), f"{where}.labels")
+        annotations = strings(alert.get("annotations"), f"{where}.annotations")
+        starts_at = timestamp(alert.get("startsAt"), f"{where}.startsAt")
+        ends_at = timestamp(alert.get("endsAt"), f"{where}.endsAt", required=False)
+        fingerprint = string(alert, "fingerprint", where, required=False) or _fingerprint(labels)
+        name = labels.get("alertname") or "alert"
+        about = annotations.get("summary") or annotations.get("description") or ""
+        firing = alert_status == "firing"
+        events.append(
+            HookEvent(
+                Action.TRIGGER if firing else Action.RESOLVE,
+                dedup_key=group_key,
+                title=title or clip(about or name, 300) or f"{label} alert",
+                service=next((labels[n] for n in SERVICE_LABELS if labels.get(n)), None),
+                severity=severity(labels.get("severity") or common_labels.get("severity")),
+                occurred_at=starts_at if firing else (ends_at or starts_at),
+                text=clip(f"{'Firing' if firing else 'Resolved'}: {name}"
+                          + (f" — {about}" if about else "")
+                          + _label_text(labels), 20_000),
+                link=link_or_none(link(alert)),
+                author=label,
+                alert_id=f"{fingerprint}:{starts_at.isoformat()}",
+                fingerprint=clip(fingerprint, 255),
+            )
+        )
+    return events
+
+
+def _fingerprint(labels: dict[str, str]) -> str:
+    # Older Alertmanagers send no fingerprint; the label set is what identifies an alert.
+    canonical = "\x00".join(f"{k}={v}" for k, v in sorted(labels.items()))
+    return hashlib.sha256(canonical.encode()).hexdigest()[:16]
+
+
+def _label_text(labels: dict[str, str]) -> str:
+    shown = {k: v for k, v in labels.items() if k != "alertname"}
+    if not shown:
+        return ""
+    return " (" + ", ".join(f"{k}={v}" for k, v in sorted(shown.items())) + ")"
