@@ -1,0 +1,130 @@
+"""Modals and the message shortcut: what Slack posts to /slack/interactions."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from incidents.db import get_session
+from incidents.errors import DomainError
+from incidents.incident import service as incidents
+from incidents.incident.models import Incident, Source, Status
+from slackbot import background, modals, people, pins
+from slackbot.blocks import (
+    DECLARE_CALLBACK,
+    PICK_INCIDENT_CALLBACK,
+    PIN_SHORTCUT_CALLBACK,
+    build_pick_incident_modal,
+)
+from slackbot.channels import incident_for_channel, start_incident
+from slackbot.client import ReplyTo
+from slackbot.commands import REF
+
+DECLARE_FIELDS = ("title", "severity", "service", "description")
+
+
+def _errors(errors: dict[str, str]) -> dict:
+    """Keep the modal open and show the messages under the named blocks."""
+    return {"response_action": "errors", "errors": errors}
+
+
+def _author(payload: dict) -> people.Author:
+    user = payload.get("user") or {}
+    return people.author(session=get_session(), slack_user_id=user.get("id"),
+                         slack_name=user.get("username") or user.get("name") or "")
+
+
+def _declare_submitted(payload: dict) -> dict | None:
+    view = payload["view"]
+    session = get_session()
+    author = _author(payload)
+    if not author.may_change:
+        return _errors({"title": "Your Linecheck account is not a responder."})
+    try:
+        incident = incidents.declare(
+            session=session, title=modals.submitted(view, "title"),
+            severity=modals.submitted(view, "severity") or "SEV3",
+            service=modals.submitted(view, "service") or None,
+            description=modals.submitted(view, "description"),
+            source=Source.SLACK, declared_by=author.user, author_name=author.name)
+    except DomainError as exc:
+        session.rollback()
+        return _errors({exc.field if exc.field in DECLARE_FIELDS else "title": exc.message})
+    session.commit()
+    metadata = modals.unpack(view)
+    user_id = (payload.get("user") or {}).get("id")
+    reply = ReplyTo(response_url=metadata.get("response_url"),
+                    channel_id=metadata.get("channel_id"), user_id=user_id)
+    background.submit(start_incident, incident.id, user_id, author.name, reply)
+    return None
+
+
+def _pin(incident_id: int, channel_id: str, message: dict, reply: ReplyTo) -> None:
+    added = pins.add_message(incident_id=incident_id, channel_id=channel_id, message=message)
+    if added is None:
+        reply.send(f"There is no incident #{incident_id}.")
+    else:
+        reply.send(f"Added to the timeline of #{incident_id}." if added else
+                   f"That message is already on the timeline of #{incident_id}.")
+
+
+def _pin_shortcut(payload: dict) -> None:
+    """"Add to incident timeline" on a message: at once in an incident channel, else ask which."""
+    channel_id = (payload.get("channel") or {}).get("id") or ""
+    message = payload.get("message") or {}
+    user_id = (payload.get("user") or {}).get("id")
+    reply = ReplyTo(response_url=payload.get("response_url"), channel_id=channel_id,
+                    user_id=user_id)
+    if not message.get("ts"):
+        return None
+    if not _author(payload).may_change:
+        background.submit(reply.send, "Your Linecheck account is not a responder.")
+        return None
+    session = get_session()
+    incident = incident_for_channel(session, channel_id)
+    if incident is not None:
+        background.submit(_pin, incident.id, channel_id, message, reply)
+        return None
+    open_incidents = list(session.scalars(
+        select(Incident).where(Incident.status != Status.RESOLVED).order_by(Incident.id.desc())
+        .limit(10)))
+    metadata = modals.pack({"channel_id": channel_id, "response_url": payload.get("response_url"),
+                            "ts": message["ts"], "user": message.get("user"),
+                            "username": message.get("username"), "text": message.get("text")},
+                           trim="text")
+    view = build_pick_incident_modal(metadata, open_incidents)
+    background.submit(modals.open_modal, payload.get("trigger_id"), view, reply,
+                      "Or react with the pin emoji in the incident's channel.")
+    return None
+
+
+def _pin_submitted(payload: dict) -> dict | None:
+    view = payload["view"]
+    number = modals.submitted(view, "incident").lstrip("#")
+    if not number.isdigit() or not REF.fullmatch(f"#{number}"):
+        return _errors({"incident": "Type an incident number, like 12 or #12."})
+    incident = get_session().get(Incident, int(number))
+    if incident is None:
+        return _errors({"incident": f"There is no incident #{number}."})
+    metadata = modals.unpack(view)
+    message = {key: metadata.get(key) for key in ("ts", "user", "username", "text")}
+    if not message["ts"]:
+        return None
+    user_id = (payload.get("user") or {}).get("id")
+    reply = ReplyTo(response_url=metadata.get("response_url"),
+                    channel_id=metadata.get("channel_id"), user_id=user_id)
+    background.submit(_pin, incident.id, metadata.get("channel_id") or "", message, reply)
+    return None
+
+
+def handle(payload: dict) -> dict | None:
+    """Answer an interaction payload: a body for Slack, or None for an empty acknowledgement."""
+    kind = payload.get("type")
+    if kind == "view_submission":
+        callback = (payload.get("view") or {}).get("callback_id")
+        if callback == DECLARE_CALLBACK:
+            return _declare_submitted(payload)
+        if callback == PICK_INCIDENT_CALLBACK:
+            return _pin_submitted(payload)
+    if kind == "message_action" and payload.get("callback_id") == PIN_SHORTCUT_CALLBACK:
+        return _pin_shortcut(payload)
+    return None
