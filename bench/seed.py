@@ -61,6 +61,7 @@ class Seeded:
 
     incidents: int
     big_incident_id: int
+    big_events: int
     sample_incident_ids: list[int] = field(default_factory=list)
 
 
@@ -150,7 +151,7 @@ def seed(engine: Engine, *, incidents: int, big_timeline: int = BIG_TIMELINE, se
                                  escaped_by_incident_id=bindparam("by")), escapes)
         _after_bulk_load(conn, keyed)
     step = max(1, incidents // 40)
-    return Seeded(incidents=incidents, big_incident_id=big_id,
+    return Seeded(incidents=incidents, big_incident_id=big_id, big_events=big_timeline,
                   sample_incident_ids=list(range(first_id + step - 1, big_id, step))[:40])
 
 
