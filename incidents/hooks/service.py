@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -182,13 +183,14 @@ def _apply(session: Session, sender: str, source: str, settings: SenderSettings,
             fingerprint=event.fingerprint,
         )
         outcome.events_added += added is not None
-    if event.action == Action.RESOLVE and incident.is_open and _all_alerts_resolved(
-            session, incident, event):
-        resolved_at = max(as_utc(event.occurred_at) or utcnow(), incident.started_at)
-        incidents.resolve(session=session, incident=incident, resolved_at=resolved_at,
-                          summary=None if event.alert_id else event.text,
-                          author_name=event.author or sender, source=sender)
-        outcome.events_added += 1
+    if event.action == Action.RESOLVE and incident.is_open:
+        resolved_at = _resolved_at(session, incident, event)
+        if resolved_at is not None:
+            incidents.resolve(session=session, incident=incident,
+                              resolved_at=max(resolved_at, incident.started_at),
+                              summary=None if event.alert_id else event.text,
+                              author_name=event.author or sender, source=sender)
+            outcome.events_added += 1
     return incident
 
 
@@ -251,20 +253,24 @@ def _latest(session: Session, source: str, dedup_key: str) -> Incident | None:
     ).first()
 
 
-def _all_alerts_resolved(session: Session, incident: Incident, event: HookEvent) -> bool:
-    """True for a whole-incident resolve; for one alert, when every alert that fired resolved."""
+def _resolved_at(session: Session, incident: Incident, event: HookEvent) -> datetime | None:
+    """When the incident resolved: the event's time, or for one alert of a group the time the
+    last of its alerts resolved — None while any alert that fired on it still fires."""
     if not event.alert_id:
-        return True
-    keys = session.scalars(
-        select(TimelineEvent.external_key).where(
+        return as_utc(event.occurred_at) or utcnow()
+    rows = session.execute(
+        select(TimelineEvent.external_key, TimelineEvent.occurred_at).where(
             TimelineEvent.incident_id == incident.id,
             TimelineEvent.external_key.is_not(None),
             TimelineEvent.fingerprint.is_not(None),
         )
     ).all()
-    fired = {k.removeprefix("trigger:") for k in keys if k.startswith("trigger:")}
-    resolved = {k.removeprefix("resolve:") for k in keys if k.startswith("resolve:")}
-    return fired <= resolved
+    fired = {key.removeprefix("trigger:") for key, _ in rows if key.startswith("trigger:")}
+    resolved = {key.removeprefix("resolve:"): at for key, at in rows
+                if key.startswith("resolve:")}
+    if not fired <= resolved.keys():
+        return None
+    return max((as_utc(resolved[key]) for key in fired), default=as_utc(event.occurred_at))
 
 
 def deliveries(*, session: Session, sender: str, limit: int = 20) -> list[Delivery]:
