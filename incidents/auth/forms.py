@@ -3,6 +3,7 @@ from wtforms import EmailField, PasswordField, SelectField, StringField, SubmitF
 from wtforms.validators import DataRequired, Email, Length, Optional
 
 from incidents.auth.models import Role, Scope
+from incidents.forms import choices
 
 
 class LoginForm(FlaskForm):
@@ -14,20 +15,20 @@ class LoginForm(FlaskForm):
 class UserForm(FlaskForm):
     email = EmailField("Email", validators=[DataRequired(), Email(check_deliverability=False)])
     name = StringField("Name", validators=[Optional(), Length(max=200)])
-    role = SelectField("Role", choices=[(r.value, r.value) for r in Role])
+    role = SelectField("Role", choices=choices(Role))
     team = StringField("Team", validators=[Optional(), Length(max=100)])
     password = PasswordField("Password", validators=[DataRequired(), Length(min=8, max=200)])
     submit = SubmitField("Create user")
 
 
 class RoleForm(FlaskForm):
-    role = SelectField("Role", choices=[(r.value, r.value) for r in Role])
+    role = SelectField("Role", choices=choices(Role))
     submit = SubmitField("Change role")
 
 
 class TokenForm(FlaskForm):
     name = StringField("Name", validators=[DataRequired(), Length(max=100)])
-    scope = SelectField("Scope", choices=[(s.value, s.value) for s in Scope])
+    scope = SelectField("Scope", choices=choices(Scope))
     submit = SubmitField("Create token")
 
 

@@ -20,8 +20,8 @@ class Role(StrEnum):
     def rank(self) -> int:
         return list(Role).index(self)
 
-    def at_least(self, other: Role) -> bool:
-        return self.rank >= other.rank
+    def at_least(self, other: Role | str) -> bool:
+        return self.rank >= Role(other).rank
 
 
 class Scope(StrEnum):
@@ -61,7 +61,7 @@ class User(Base):
     def display_name(self) -> str:
         return self.name or self.email
 
-    def can(self, role: Role) -> bool:
+    def can(self, role: Role | str) -> bool:
         return self.active and Role(self.role).at_least(role)
 
 

@@ -23,7 +23,7 @@ def _safe_next(target: str | None) -> str:
     if target and target.startswith("/") and not target.startswith("//") \
             and not urlsplit(target).netloc:
         return target
-    return url_for("incidents.index")
+    return url_for("incidents.list_incidents")
 
 
 @bp.route("/login", methods=["GET", "POST"])

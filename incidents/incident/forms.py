@@ -2,15 +2,11 @@ from flask_wtf import FlaskForm
 from wtforms import DateTimeLocalField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
+from incidents.forms import choices
 from incidents.incident.models import ChangeOrigin, DetectionMethod, Severity, Status
 
-
-def _choices(enum_cls) -> list[tuple[str, str]]:
-    return [(member.value, member.value.replace("_", " ")) for member in enum_cls]
-
-
-SEVERITIES = [(s.value, s.value) for s in Severity]
-STATUSES = [(s.value, s.value) for s in Status]
+SEVERITIES = choices(Severity)
+STATUSES = choices(Status)
 
 
 class DeclareForm(FlaskForm):
@@ -20,9 +16,9 @@ class DeclareForm(FlaskForm):
     team = StringField("Team", validators=[Optional(), Length(max=100)])
     description = TextAreaField("What is happening?", validators=[Optional(), Length(max=20000)])
     detection_method = SelectField(
-        "How was it detected?", choices=_choices(DetectionMethod), default="unknown"
+        "How was it detected?", choices=choices(DetectionMethod), default="unknown"
     )
-    change_origin = SelectField("Triggering change", choices=_choices(ChangeOrigin),
+    change_origin = SelectField("Triggering change", choices=choices(ChangeOrigin),
                                 default="unknown")
     submit = SubmitField("Declare incident")
 
