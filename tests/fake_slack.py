@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import threading
 import time
+import zoneinfo
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, urlencode, urlsplit
@@ -19,6 +20,11 @@ import pytest
 from slack_sdk.signature import SignatureVerifier
 
 from slackbot import background
+
+# pygal (imported with the report pages) adds an import hook without find_spec, so with
+# warnings as errors a module first imported after it fails; user creation would import
+# tzdata late (available_timezones), so import it now.
+zoneinfo.available_timezones()
 
 
 @dataclass
@@ -261,6 +267,13 @@ class SlackSender:
     def event(self, envelope: dict, **header_options):
         return self.post("/slack/events", json.dumps(envelope).encode(), "application/json",
                          **header_options)
+
+
+def reload(session, model, ident):
+    """The row as the app committed it: a new transaction, nothing from the identity map."""
+    session.rollback()
+    session.expire_all()
+    return session.get(model, ident)
 
 
 def reaction_event(event_id: str, channel: str, ts: str, *, user: str = "U-reactor",
