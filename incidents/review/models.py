@@ -4,7 +4,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
-from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from incidents.db import Base, UTCDateTime, utcnow
@@ -88,6 +88,8 @@ class ReviewRevision(Base):
     defect_class: Mapped[DefectClass | None] = mapped_column(String(20))
     state: Mapped[ReviewState] = mapped_column(String(20))
     author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # Who saved when it was not a signed-in user: "token:<name>", a Slack handle.
+    author_label: Mapped[str] = mapped_column(String(200), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     review: Mapped[Review] = relationship(back_populates="revisions")
@@ -98,7 +100,12 @@ class StationFinding(Base):
     """A station that should have caught the defect, and why it did not."""
 
     __tablename__ = "station_findings"
-    __table_args__ = (UniqueConstraint("review_id", "station_id"),)
+    __table_args__ = (
+        UniqueConstraint("review_id", "station_id"),
+        # At most one cheapest station per review, whatever writes at once.
+        Index("uq_station_findings_one_cheapest", "review_id", unique=True,
+              sqlite_where=text("cheapest"), postgresql_where=text("cheapest")),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     review_id: Mapped[int] = mapped_column(ForeignKey("reviews.id", ondelete="CASCADE"))

@@ -1,0 +1,432 @@
+"""The post-incident review: revisions, station findings, kept blame flags, and the publish gate.
+
+Every adapter (browser, API, Slack) goes through these functions, so the gate and the
+no-lost-work rule hold everywhere.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, selectinload
+
+from incidents.audit import service as audit
+from incidents.auth.models import User
+from incidents.blame import advice, guard
+from incidents.db import utcnow
+from incidents.errors import Conflict, InvalidInput, NotFound, Refused
+from incidents.incident import service as incidents
+from incidents.line import service as line
+from incidents.prevention import service as prevention
+from incidents.prevention.models import PreventionItem, PreventionLink, PreventionStatus
+from incidents.review.models import (
+    DefectClass,
+    KeptBlameFlag,
+    MissReason,
+    Review,
+    ReviewRevision,
+    ReviewState,
+    StationFinding,
+)
+
+MAX_MARKDOWN = 200_000
+MAX_NOTE = 5_000
+MAX_REASON = 2_000
+
+# What the publish gate asks for, by the code it names in `Refused.missing`.
+GATE = {
+    "station_finding": "at least one station finding: which station should have caught this, "
+                       "and why it did not",
+    "defect_class": "a defect class",
+    "structural_prevention_item": "a linked structural prevention item (eliminate, detect "
+                                  "earlier, fail loudly or contain) that does not read as advice",
+    "blame_flags": "every blame flag reworded or kept with a reason",
+}
+
+
+class StaleReview(Conflict):
+    """A save based on an older revision; `current` is the review as it now stands."""
+
+    def __init__(self, current: Review, base_revision: int):
+        super().__init__(
+            f"This review changed while you were editing: revision {current.revision} is "
+            f"current, you started from revision {base_revision}. Nothing was overwritten.",
+            field="revision",
+        )
+        self.current = current
+
+
+@dataclass
+class ReviewFlag:
+    """A blame flag found in the review, where it was found, and whether it was kept."""
+
+    flag: guard.Flag
+    where: str
+    kept: KeptBlameFlag | None = None
+
+
+# --- finding and starting -------------------------------------------------------------------
+
+def find(*, session: Session, incident_id: int) -> Review | None:
+    return session.scalar(
+        select(Review).where(Review.incident_id == incident_id)
+        .options(selectinload(Review.findings).selectinload(StationFinding.station),
+                 selectinload(Review.kept_flags))
+    )
+
+
+def get_or_new(*, session: Session, incident_id: int) -> Review:
+    """The incident's review, or an unsaved empty draft when none was started (reads only)."""
+    incidents.get(session=session, incident_id=incident_id)
+    review = find(session=session, incident_id=incident_id)
+    if review is None:
+        review = Review(incident_id=incident_id, state=ReviewState.DRAFT, markdown="",
+                        revision=0, findings=[], kept_flags=[])
+    return review
+
+
+def start(*, session: Session, incident_id: int) -> Review:
+    """The incident's review, started now if there is none (one per incident, race-safe)."""
+    review = find(session=session, incident_id=incident_id)
+    if review is not None:
+        return review
+    incidents.get(session=session, incident_id=incident_id)
+    try:
+        with session.begin_nested():
+            session.add(Review(incident_id=incident_id, state=ReviewState.DRAFT, markdown="",
+                               revision=0))
+    except IntegrityError:
+        pass  # started at the same moment by someone else: theirs is the one
+    return find(session=session, incident_id=incident_id)
+
+
+# --- saving ---------------------------------------------------------------------------------
+
+_UNCHANGED = object()
+
+
+def parse_defect_class(value) -> DefectClass | None:
+    if value in (None, ""):
+        return None
+    try:
+        return DefectClass(value)
+    except ValueError:
+        allowed = ", ".join(d.value for d in DefectClass)
+        raise InvalidInput(f"defect_class must be one of {allowed}", field="defect_class") from None
+
+
+def save(
+    *,
+    session: Session,
+    review: Review,
+    base_revision: int,
+    markdown: str | None = None,
+    defect_class=_UNCHANGED,
+    author: User | None = None,
+    author_label: str = "",
+) -> Review:
+    """Save the write-up and defect class as a new revision, if `base_revision` is current.
+
+    Raises StaleReview (a Conflict) when someone saved since: nothing is overwritten.
+    """
+    _editable(review)
+    values: dict = {}
+    if markdown is not None:
+        if len(markdown) > MAX_MARKDOWN:
+            raise InvalidInput(f"the write-up is longer than {MAX_MARKDOWN} characters",
+                               field="markdown")
+        values["markdown"] = markdown.replace("\r\n", "\n")
+    if defect_class is not _UNCHANGED:
+        values["defect_class"] = parse_defect_class(defect_class)
+    return _write(session, review, base_revision, author, author_label, **values)
+
+
+def _write(session: Session, review: Review, base_revision: int, author: User | None,
+           author_label: str, **values) -> Review:
+    """Move the review from `base_revision` to the next, conditionally, and record it."""
+    values.update(revision=base_revision + 1, updated_at=utcnow(),
+                  updated_by_id=author.id if author else None)
+    # The WHERE on the revision is the lock: of two saves from the same base, one matches.
+    result = session.execute(
+        update(Review).where(Review.id == review.id, Review.revision == base_revision)
+        .values(**values).execution_options(synchronize_session=False)
+    )
+    session.refresh(review)
+    if result.rowcount != 1:
+        raise StaleReview(review, base_revision)
+    try:
+        with session.begin_nested():
+            session.add(ReviewRevision(
+                review=review, revision=review.revision, markdown=review.markdown,
+                defect_class=review.defect_class, state=review.state,
+                author_id=author.id if author else None,
+                author_label=author_label or (author.display_name if author else ""),
+            ))
+    except IntegrityError:
+        # The unique (review, revision) backs the conditional update up.
+        raise StaleReview(review, base_revision) from None
+    return review
+
+
+def _editable(review: Review) -> None:
+    if review.state == ReviewState.PUBLISHED:
+        raise Refused("This review is published; reopen it to change it.", field="state")
+
+
+def revisions(*, session: Session, review: Review) -> list[ReviewRevision]:
+    """Every save, newest first, authors loaded."""
+    return list(session.scalars(
+        select(ReviewRevision).where(ReviewRevision.review_id == review.id)
+        .options(selectinload(ReviewRevision.author))
+        .order_by(ReviewRevision.revision.desc())
+    ))
+
+
+def revision(*, session: Session, review: Review, number: int) -> ReviewRevision:
+    found = session.scalar(select(ReviewRevision).where(
+        ReviewRevision.review_id == review.id, ReviewRevision.revision == number))
+    if found is None:
+        raise NotFound(f"no revision {number} of this review")
+    return found
+
+
+# --- station findings -----------------------------------------------------------------------
+
+def _reason(value) -> MissReason:
+    try:
+        return MissReason(value)
+    except ValueError:
+        allowed = ", ".join(r.value for r in MissReason)
+        raise InvalidInput(f"reason must be one of {allowed}", field="reason") from None
+
+
+def findings(review: Review) -> list[StationFinding]:
+    """The review's findings in the line's order (removed stations keep their place)."""
+    return sorted(review.findings, key=lambda f: (f.station.position, f.station_id))
+
+
+def set_finding(
+    *,
+    session: Session,
+    review: Review,
+    station_id: int,
+    reason,
+    note: str = "",
+    cheapest: bool = False,
+    actor: User | None = None,
+) -> tuple[StationFinding, bool]:
+    """Record why a station did not catch the defect; return the finding and whether it is new.
+
+    One finding per station; exactly one finding of a review is the cheapest place to catch
+    this class next time (the first one is, until another is chosen).
+    """
+    _editable(review)
+    reason = _reason(reason)
+    note = (note or "").strip()
+    if len(note) > MAX_NOTE:
+        raise InvalidInput(f"note is longer than {MAX_NOTE} characters", field="note")
+    station = line.get(session=session, station_id=station_id)
+    finding = next((f for f in review.findings if f.station_id == station.id), None)
+    created = finding is None
+    if created and not station.active:
+        raise InvalidInput(f"station {station.name!r} is no longer on the line",
+                           field="station_id")
+    if cheapest:
+        _clear_cheapest(session, review)
+    if created:
+        finding = StationFinding(review=review, station=station, reason=reason, note=note,
+                                 cheapest=cheapest)
+        session.add(finding)
+    else:
+        finding.reason, finding.note = reason, note
+        finding.cheapest = cheapest or finding.cheapest
+    session.flush()
+    _keep_one_cheapest(session, review)
+    audit.record(session=session, action="review.finding_set", entity_type="review",
+                 entity_id=review.id, actor=actor, station_id=station.id, reason=str(reason))
+    return finding, created
+
+
+def remove_finding(*, session: Session, review: Review, station_id: int,
+                   actor: User | None = None) -> None:
+    _editable(review)
+    finding = next((f for f in review.findings if f.station_id == station_id), None)
+    if finding is None:
+        raise NotFound(f"no finding for station {station_id} in this review", field="station_id")
+    review.findings.remove(finding)
+    session.flush()
+    _keep_one_cheapest(session, review)
+    audit.record(session=session, action="review.finding_removed", entity_type="review",
+                 entity_id=review.id, actor=actor, station_id=station_id)
+
+
+def _clear_cheapest(session: Session, review: Review) -> None:
+    # Cleared in its own statement first: the one-cheapest index is checked row by row.
+    session.execute(update(StationFinding).where(StationFinding.review_id == review.id)
+                    .values(cheapest=False))
+
+
+def _keep_one_cheapest(session: Session, review: Review) -> None:
+    ordered = findings(review)
+    if ordered and not any(f.cheapest for f in ordered):
+        ordered[0].cheapest = True
+        session.flush()
+
+
+# --- blame flags ----------------------------------------------------------------------------
+
+def flags(review: Review) -> list[ReviewFlag]:
+    """Blame flags in the write-up and in the findings' notes, each with its kept reason."""
+    kept = {(k.rule, k.phrase): k for k in review.kept_flags}
+    texts = [("write-up", review.markdown or "")]
+    texts += [(f"note on {f.station.name}", f.note) for f in findings(review) if f.note]
+    return [ReviewFlag(flag=flag, where=where, kept=kept.get(flag.key))
+            for where, text in texts for flag in guard.check(text)]
+
+
+def keep_flag(*, session: Session, review: Review, rule: str, phrase: str, reason: str,
+              actor: User | None = None) -> KeptBlameFlag:
+    """Keep a flagged phrase as written, with the reason why."""
+    _editable(review)
+    if rule not in guard.QUESTIONS:
+        raise InvalidInput(f"unknown blame rule {rule!r}", field="rule")
+    phrase = guard.normalise(phrase or "")
+    if not phrase:
+        raise InvalidInput("name the phrase to keep", field="phrase")
+    reason = (reason or "").strip()
+    if not reason:
+        raise InvalidInput("say why this phrasing stays", field="reason")
+    if len(reason) > MAX_REASON:
+        raise InvalidInput(f"reason is longer than {MAX_REASON} characters", field="reason")
+    kept = next((k for k in review.kept_flags if (k.rule, k.phrase) == (rule, phrase)), None)
+    if kept is None:
+        kept = KeptBlameFlag(review=review, rule=rule, phrase=phrase, reason=reason,
+                             kept_by_id=actor.id if actor else None)
+        session.add(kept)
+    else:
+        kept.reason = reason
+    session.flush()
+    audit.record(session=session, action="review.flag_kept", entity_type="review",
+                 entity_id=review.id, actor=actor, rule=rule, phrase=phrase)
+    return kept
+
+
+def unkeep_flag(*, session: Session, review: Review, kept_id: int) -> None:
+    _editable(review)
+    kept = next((k for k in review.kept_flags if k.id == kept_id), None)
+    if kept is None:
+        raise NotFound(f"no kept flag {kept_id} on this review")
+    review.kept_flags.remove(kept)
+    session.flush()
+
+
+# --- prevention -----------------------------------------------------------------------------
+
+def weakness(item: PreventionItem) -> str | None:
+    """Why an item is weak (advice or a local fix), or None for a structural one."""
+    if not item.structural:
+        return f"a {item.kind.replace('_', ' ')} is not structural"
+    phrase = advice.advice_like(item.title)
+    if phrase:
+        return f"“{phrase}” reads as advice"
+    return None
+
+
+def counts_for_gate(item: PreventionItem) -> bool:
+    return weakness(item) is None and item.status != PreventionStatus.DROPPED
+
+
+def prevention_items(*, session: Session, review: Review) -> list[PreventionItem]:
+    return prevention.items_for_incident(session=session, incident_id=review.incident_id)
+
+
+def link_item(*, session: Session, review: Review, item_id: int, actor: User | None = None,
+              actor_label: str = "") -> tuple[PreventionItem, bool]:
+    """Link an existing prevention item to the review's incident; True when newly linked."""
+    item = prevention.get(session=session, item_id=item_id)
+    linked = prevention.link(session=session, incident=review.incident, item=item, actor=actor,
+                             actor_label=actor_label)
+    return item, linked
+
+
+def unlink_item(*, session: Session, review: Review, item_id: int,
+                actor: User | None = None) -> None:
+    # Unlinking could take a published review below the gate, so it must be reopened first.
+    _editable(review)
+    item = prevention.get(session=session, item_id=item_id)
+    prevention.unlink(session=session, incident=review.incident, item=item, actor=actor)
+
+
+def linkable_items(*, session: Session, review: Review, limit: int = 200) -> list[PreventionItem]:
+    """Open items not yet linked to this incident, newest first, for the link picker."""
+    linked = select(PreventionLink.prevention_item_id).where(
+        PreventionLink.incident_id == review.incident_id)
+    return list(session.scalars(
+        select(PreventionItem)
+        .where(PreventionItem.id.not_in(linked),
+               PreventionItem.status.not_in([PreventionStatus.DONE, PreventionStatus.DROPPED]))
+        .order_by(PreventionItem.id.desc()).limit(limit)
+    ))
+
+
+# --- states and the publish gate ------------------------------------------------------------
+
+def missing_for_publish(*, session: Session, review: Review) -> list[str]:
+    """The gate's codes (keys of GATE) this review does not yet satisfy, in the gate's order."""
+    missing = []
+    if not review.findings:
+        missing.append("station_finding")
+    if review.defect_class is None:
+        missing.append("defect_class")
+    items = prevention_items(session=session, review=review) if review.id else []
+    if not any(counts_for_gate(item) for item in items):
+        missing.append("structural_prevention_item")
+    if any(f.kept is None for f in flags(review)):
+        missing.append("blame_flags")
+    return missing
+
+
+def publish(*, session: Session, review: Review, author: User | None = None,
+            author_label: str = "") -> Review:
+    """Publish, if the gate lets it through; otherwise Refused naming each missing piece."""
+    if review.state == ReviewState.PUBLISHED:
+        return review
+    missing = missing_for_publish(session=session, review=review)
+    if missing:
+        open_flags = [f.flag.phrase for f in flags(review) if f.kept is None]
+        details = [GATE[code] for code in missing]
+        if open_flags:
+            details[-1] += " (open: " + ", ".join(f"“{p}”" for p in open_flags[:5]) + ")"
+        raise Refused("The review cannot be published yet. It needs " + "; ".join(details) + ".",
+                      missing=missing)
+    now = utcnow()
+    _write(session, review, review.revision, author, author_label, state=ReviewState.PUBLISHED,
+           published_at=now, published_by_id=author.id if author else None)
+    audit.record(session=session, action="review.published", entity_type="review",
+                 entity_id=review.id, actor=author, actor_label=author_label,
+                 incident_id=review.incident_id)
+    return review
+
+
+def submit(*, session: Session, review: Review, author: User | None = None,
+           author_label: str = "") -> Review:
+    """Draft → in review: ask others to read it."""
+    if review.state != ReviewState.DRAFT:
+        raise Refused(f"only a draft can be sent for review (this one is {review.state})",
+                      field="state")
+    return _write(session, review, review.revision, author, author_label,
+                  state=ReviewState.IN_REVIEW)
+
+
+def reopen(*, session: Session, review: Review, author: User | None = None,
+           author_label: str = "") -> Review:
+    """Published → in review; publishing again passes the gate again."""
+    if review.state != ReviewState.PUBLISHED:
+        raise Refused("only a published review can be reopened", field="state")
+    _write(session, review, review.revision, author, author_label,
+           state=ReviewState.IN_REVIEW, published_at=None, published_by_id=None)
+    audit.record(session=session, action="review.reopened", entity_type="review",
+                 entity_id=review.id, actor=author, actor_label=author_label)
+    return review
