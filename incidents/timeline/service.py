@@ -48,8 +48,7 @@ def add_event(
         raise InvalidInput(
             f"kind must be one of {', '.join(k.value for k in EventKind)}", field="kind"
         ) from None
-    event = TimelineEvent(
-        incident=incident,
+    fields = dict(
         text=text,
         kind=kind,
         occurred_at=as_utc(occurred_at) or utcnow(),
@@ -61,11 +60,15 @@ def add_event(
         fingerprint=fingerprint,
     )
     if external_key is None:
+        event = TimelineEvent(incident=incident, **fields)
         session.add(event)
         session.flush()
         return event
+    # Built inside the savepoint: one built outside would already hang on incident.events
+    # when begin_nested() flushes, and be flushed (or warned about) outside the savepoint.
     try:
         with session.begin_nested():
+            event = TimelineEvent(incident=incident, **fields)
             session.add(event)
     except IntegrityError:
         return None
