@@ -120,9 +120,12 @@ def demo_command():
 
 
 def init_app(app: Flask) -> None:
+    from incidents.dataport import export_command, import_command
     from slackbot.cli import remind_command
 
     app.cli.add_command(users_cli)
     app.cli.add_command(tokens_cli)
     app.cli.add_command(demo_command)
     app.cli.add_command(remind_command)
+    app.cli.add_command(export_command)
+    app.cli.add_command(import_command)

@@ -1,0 +1,245 @@
+"""Export every row to JSON lines and import them into an empty database.
+
+This is how a team that outgrows SQLite moves to PostgreSQL (and back): `flask export FILE`
+on the old database, `alembic upgrade head` and `flask import FILE` on the new one.
+
+The file is a header line, one line per row (tables in foreign-key order, rows in primary-key
+order, so two exports of the same data are byte-identical), and a trailer with the row counts,
+so a truncated copy is refused instead of half-imported.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Iterable, Iterator
+from datetime import date, datetime
+from decimal import Decimal
+from typing import IO
+
+import click
+from flask.cli import with_appcontext
+from sqlalchemy import Column, Table, func, insert, inspect, select, text
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
+from sqlalchemy.types import TypeDecorator
+
+import incidents.models  # noqa: F401  (registers every table on Base.metadata)
+from incidents.db import Base, as_utc, new_session
+from incidents.errors import Conflict, InvalidInput
+from incidents.line.models import Station
+from incidents.line.service import DEFAULT_LINE
+
+FORMAT = "linecheck-export"
+VERSION = 1
+BATCH = 500
+
+
+def _python_type(column: Column) -> type | None:
+    kind = column.type
+    if isinstance(kind, TypeDecorator):
+        kind = kind.impl_instance  # UTCDateTime reports `object`; its impl knows better
+    try:
+        return kind.python_type
+    except NotImplementedError:
+        return None
+
+
+def _encode(column: Column, value):
+    if value is None:
+        return None
+    kind = _python_type(column)
+    if kind is datetime:
+        return as_utc(value).isoformat()
+    if kind is date:
+        return value.isoformat()
+    if kind is Decimal:
+        return str(value)
+    if kind is bytes:
+        return base64.b64encode(value).decode()
+    return value  # str, int, float, bool and JSON columns are JSON already
+
+
+def _decode(column: Column, value):
+    if value is None:
+        return None
+    kind = _python_type(column)
+    if kind is datetime:
+        return as_utc(datetime.fromisoformat(value))
+    if kind is date:
+        return date.fromisoformat(value)
+    if kind is Decimal:
+        return Decimal(value)
+    if kind is bytes:
+        return base64.b64decode(value)
+    return value
+
+
+def _tables() -> list[Table]:
+    return list(Base.metadata.sorted_tables)
+
+
+def _revision(session: Session) -> str | None:
+    """The Alembic revision of the database, if it was migrated with Alembic."""
+    if not inspect(session.connection()).has_table("alembic_version"):
+        return None
+    return session.scalar(text("SELECT version_num FROM alembic_version"))
+
+
+def export_lines(*, session: Session) -> Iterator[str]:
+    """Every row of every table as JSON lines, in a stable order."""
+    if session.get_bind().dialect.name == "postgresql":
+        # One snapshot for the whole file, while the app keeps writing.
+        session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+    tables = _tables()
+    yield json.dumps({"format": FORMAT, "version": VERSION, "revision": _revision(session),
+                      "tables": [t.name for t in tables]})
+    counts: dict[str, int] = {}
+    for table in tables:
+        counts[table.name] = 0
+        rows = session.execute(
+            select(table).order_by(*table.primary_key.columns).execution_options(yield_per=BATCH)
+        )
+        for row in rows.mappings():
+            encoded = {c.name: _encode(c, row[c.name]) for c in table.columns}
+            yield json.dumps({"table": table.name, "row": encoded}, ensure_ascii=False)
+            counts[table.name] += 1
+    yield json.dumps({"end": True, "counts": counts})
+
+
+def _is_empty(session: Session) -> bool:
+    """True for a freshly migrated database: no rows, except the untouched default line."""
+    for table in _tables():
+        if table.name == Station.__tablename__:
+            continue
+        if session.execute(select(table).limit(1)).first() is not None:
+            return False
+    seeded = session.execute(
+        select(Station.name, Station.removed_at).order_by(Station.position, Station.id)
+    ).all()
+    return not seeded or (
+        [name for name, _ in seeded] == [name for name, _ in DEFAULT_LINE]
+        and all(removed is None for _, removed in seeded)
+    )
+
+
+def _parse(line_no: int, line: str) -> dict:
+    try:
+        record = json.loads(line)
+    except ValueError:
+        raise InvalidInput(f"line {line_no} is not JSON") from None
+    if not isinstance(record, dict):
+        raise InvalidInput(f"line {line_no} is not a JSON object")
+    return record
+
+
+def import_lines(*, session: Session, lines: Iterable[str]) -> dict[str, int]:
+    """Insert an export into an empty database; return the rows inserted per table.
+
+    The caller commits: on any error nothing is kept.
+    """
+    tables = {t.name: t for t in _tables()}
+    numbered = enumerate((line for line in lines if line.strip()), start=1)
+    _, first = next(numbered, (0, ""))
+    header = _parse(1, first) if first else {}
+    if header.get("format") != FORMAT or header.get("version") != VERSION:
+        raise InvalidInput(f"not a {FORMAT} version {VERSION} file")
+    ours = _revision(session)
+    if header.get("revision") and ours and header["revision"] != ours:
+        raise Conflict(f"the file was exported at schema revision {header['revision']}, this "
+                       f"database is at {ours}; migrate both to the same revision first")
+    if not _is_empty(session):
+        raise Conflict("the database is not empty; import only into a freshly migrated one")
+    session.execute(Station.__table__.delete())  # the seeded default line; the file has its own
+
+    counts = dict.fromkeys(tables, 0)
+    pending: list[dict] = []
+    pending_table: Table | None = None
+    trailer = None
+
+    def flush() -> None:
+        if pending:
+            session.execute(insert(pending_table), pending)
+            pending.clear()
+
+    for line_no, line in numbered:
+        record = _parse(line_no, line)
+        if record.get("end"):
+            trailer = record
+            break
+        table = tables.get(record.get("table"))
+        row = record.get("row")
+        if table is None or not isinstance(row, dict):
+            raise InvalidInput(f"line {line_no}: unknown table {record.get('table')!r}")
+        unknown = set(row) - set(table.columns.keys())
+        if unknown:
+            raise InvalidInput(f"line {line_no}: {table.name} has no column(s) "
+                               f"{', '.join(sorted(unknown))}")
+        if table is not pending_table or len(pending) >= BATCH:
+            flush()
+            pending_table = table
+        try:
+            pending.append({name: _decode(table.columns[name], value)
+                            for name, value in row.items()})
+        except (TypeError, ValueError) as exc:
+            raise InvalidInput(f"line {line_no}: {exc}") from None
+        counts[table.name] += 1
+    flush()
+    if trailer is None:
+        raise InvalidInput("the file ends early (no trailer line): it was cut off")
+    expected = {name: n for name, n in (trailer.get("counts") or {}).items() if n}
+    if expected != {name: n for name, n in counts.items() if n}:
+        raise InvalidInput("row counts differ from the trailer: the file was altered")
+    _advance_sequences(session)
+    return counts
+
+
+def _advance_sequences(session: Session) -> None:
+    """PostgreSQL: move each id sequence past the ids inserted explicitly."""
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    for table in _tables():
+        pk = list(table.primary_key.columns)
+        if len(pk) != 1 or _python_type(pk[0]) is not int:
+            continue
+        column = pk[0]
+        highest = session.scalar(select(func.max(column)))
+        sequence = session.scalar(
+            text("SELECT pg_get_serial_sequence(:table, :column)"),
+            {"table": table.name, "column": column.name},
+        )
+        if sequence is not None:
+            session.execute(text("SELECT setval(:seq, :value, :called)"),
+                            {"seq": sequence, "value": highest or 1,
+                             "called": highest is not None})
+
+
+@click.command("export")
+@click.argument("file", type=click.File("w", encoding="utf-8", lazy=True))
+@with_appcontext
+def export_command(file: IO[str]):
+    """Write every row of the database to FILE as JSON lines ("-" for stdout)."""
+    with new_session() as session:
+        for line in export_lines(session=session):
+            file.write(line + "\n")
+    file.flush()
+
+
+@click.command("import")
+@click.argument("file", type=click.File("r", encoding="utf-8"))
+@with_appcontext
+def import_command(file: IO[str]):
+    """Load an export FILE into this empty, migrated database, in one transaction."""
+    with new_session() as session:
+        try:
+            counts = import_lines(session=session, lines=file)
+        except (InvalidInput, Conflict) as exc:
+            session.rollback()
+            raise click.ClickException(exc.message) from None
+        except SQLAlchemyError as exc:
+            session.rollback()
+            reason = str(getattr(exc, "orig", exc)).splitlines()[0]
+            raise click.ClickException(f"nothing imported: {reason}") from None
+        session.commit()
+    click.echo(f"imported {sum(counts.values())} rows into {sum(1 for n in counts.values() if n)}"
+               " tables")
