@@ -235,7 +235,8 @@ def structural_clause() -> ColumnElement[bool]:
 
 
 def overdue_clause(today: date) -> ColumnElement[bool]:
-    return and_(PreventionItem.due_date < today,
+    # The explicit NOT NULL keeps the negation ("not overdue") true for items with no due date.
+    return and_(PreventionItem.due_date.is_not(None), PreventionItem.due_date < today,
                 PreventionItem.status.not_in([PreventionStatus.DONE, PreventionStatus.DROPPED]))
 
 

@@ -1,5 +1,125 @@
-"""Placeholder: the prevention pages are built in their own issue."""
+"""The prevention board and item pages: thin adapters over incidents.prevention.service."""
 
-from flask import Blueprint
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+from sqlalchemy import select
+from wtforms import SelectChoice
+
+from incidents.auth.models import Role, Team
+from incidents.auth.permissions import login_required, role_required
+from incidents.db import get_session
+from incidents.errors import DomainError
+from incidents.line import service as line
+from incidents.prevention import service
+from incidents.prevention.api import clock
+from incidents.prevention.forms import ItemForm, StatusForm
+from incidents.prevention.models import Outcome, PreventionItem, PreventionKind, PreventionStatus
 
 bp = Blueprint("prevention", __name__)
+
+PAGE_SIZE = 50
+FILTERS = ("team", "status", "kind", "strength", "station_id", "overdue", "outcome")
+
+
+def _filters() -> service.ItemFilter:
+    args = request.args
+    overdue = {"yes": True, "no": False}.get(args.get("overdue", ""))
+    return service.ItemFilter(
+        team=args.get("team") or None, status=args.get("status") or None,
+        kind=args.get("kind") or None, strength=args.get("strength", type=int),
+        station_id=args.get("station_id", type=int), overdue=overdue,
+        outcome=args.get("outcome") or None)
+
+
+def _station_choices() -> list[SelectChoice]:
+    return [SelectChoice("0", "—")] + [SelectChoice(str(s.id), s.name)
+                                       for s in line.stations(session=get_session())]
+
+
+@bp.route("/prevention")
+@login_required
+def board():
+    db = get_session()
+    page = max(request.args.get("page", 1, type=int), 1)
+    try:
+        items, more = service.board(session=db, filters=_filters(), team_id=g.user.team_id,
+                                    page=page, per_page=PAGE_SIZE, **clock())
+    except DomainError as exc:
+        flash(exc.message, "error")
+        items, more = [], False
+    form = ItemForm()
+    form.station_id.choices = _station_choices()
+    current = {name: request.args.get(name, "") for name in FILTERS}
+    return render_template(
+        "prevention/board.html", items=items, more=more, page=page, current=current,
+        form=form, clock=clock(), statuses=list(PreventionStatus), kinds=list(PreventionKind),
+        outcomes=list(Outcome), stations=line.stations(session=db, include_removed=True),
+        teams=list(db.scalars(select(Team.name).order_by(Team.name))),
+    )
+
+
+@bp.route("/prevention", methods=["POST"])
+@role_required(Role.RESPONDER)
+def create():
+    form = ItemForm()
+    form.station_id.choices = _station_choices()
+    if not form.validate_on_submit():
+        flash("An item needs a title; check the due date.", "error")
+        return redirect(url_for("prevention.board"))
+    db = get_session()
+    try:
+        item = service.create_item(
+            session=db, title=form.title.data, kind=form.kind.data,
+            station_id=form.station_id.data or None, owner_team=form.owner_team.data or None,
+            due_date=form.due_date.data, tracker_url=form.tracker_url.data,
+            description=form.description.data or "", actor=g.user)
+    except DomainError as exc:
+        db.rollback()
+        flash(exc.message, "error")
+        return redirect(url_for("prevention.board"))
+    db.commit()
+    return redirect(url_for("prevention.item", item_id=item.id))
+
+
+def _item_or_404(item_id: int) -> PreventionItem:
+    item = get_session().get(PreventionItem, item_id)
+    if item is None:
+        abort(404, f"No prevention item {item_id}.")
+    return item
+
+
+@bp.route("/prevention/<int:item_id>")
+@login_required
+def item(item_id: int):
+    db = get_session()
+    found = _item_or_404(item_id)
+    return render_template(
+        "prevention/item.html", item=found, clock=clock(), form=StatusForm(),
+        moves=service.next_statuses(found),
+        incidents=service.incidents_of(session=db, item_id=item_id),
+        history=service.history(session=db, item_id=item_id),
+    )
+
+
+@bp.route("/prevention/<int:item_id>/status", methods=["POST"])
+@role_required(Role.RESPONDER)
+def change_status(item_id: int):
+    form = StatusForm()
+    if not form.validate_on_submit():
+        abort(400)
+    db = get_session()
+    found = _item_or_404(item_id)
+    changes = {"status": form.status.data or None}
+    if "guard_url" in request.form:  # the guard form, or done with a guard field
+        changes["guard_url"] = form.guard_url.data
+    try:
+        service.update(session=db, item=found, dropped_reason=form.dropped_reason.data,
+                       actor=g.user, **changes)
+    except DomainError as exc:
+        db.rollback()
+        flash(exc.message, "error")
+    else:
+        db.commit()
+        flash("Saved.", "ok")
+    return redirect(url_for("prevention.item", item_id=item_id))

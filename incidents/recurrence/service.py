@@ -248,4 +248,6 @@ def links_for(*, session: Session, incident_id: int) -> list[RecurrenceLink]:
     return list(session.scalars(
         select(RecurrenceLink).where(or_(RecurrenceLink.incident_id == incident_id,
                                          RecurrenceLink.earlier_incident_id == incident_id))
-        .order_by(RecurrenceLink.created_at)))
+        .options(selectinload(RecurrenceLink.incident),
+                 selectinload(RecurrenceLink.earlier_incident))
+        .order_by(RecurrenceLink.created_at, RecurrenceLink.id)))

@@ -1,5 +1,87 @@
-"""Placeholder: confirm/dismiss recurrence candidates from the review page (issue 6)."""
+"""Confirm or dismiss recurrence candidates (from the review page or the incident's own list)."""
 
-from flask import Blueprint
+from __future__ import annotations
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+
+from incidents.auth.models import Role
+from incidents.auth.permissions import login_required, role_required
+from incidents.db import get_session
+from incidents.errors import DomainError
+from incidents.incident import service as incidents
+from incidents.recurrence import service
 
 bp = Blueprint("recurrence", __name__)
+
+
+def _back(incident_id: int):
+    """Back to the review when the review pages exist, else to the recurrence page."""
+    if request.form.get("back") == "review" and "review.edit" in current_app.view_functions:
+        return redirect(url_for("review.edit", incident_id=incident_id) + "#recurrence")
+    return redirect(url_for("recurrence.candidates", incident_id=incident_id))
+
+
+@bp.route("/incidents/<int:incident_id>/recurrences")
+@login_required
+def candidates(incident_id: int):
+    db = get_session()
+    try:
+        incident = incidents.get(session=db, incident_id=incident_id)
+    except DomainError:
+        abort(404, f"No incident #{incident_id}.")
+    return render_template(
+        "recurrence/page.html", incident=incident,
+        candidates=service.candidates(session=db, incident_id=incident_id, limit=10),
+        links=service.links_for(session=db, incident_id=incident_id))
+
+
+@bp.route("/incidents/<int:incident_id>/recurrences", methods=["POST"])
+@role_required(Role.REVIEWER)
+def confirm(incident_id: int):
+    earlier_id = request.form.get("of", type=int)
+    if earlier_id is None:
+        abort(400, "Name the earlier incident.")
+    db = get_session()
+    try:
+        confirmed = service.confirm(session=db, incident_id=incident_id, earlier_id=earlier_id,
+                                    actor=g.user)
+    except DomainError as exc:
+        db.rollback()
+        flash(exc.message, "error")
+        return _back(incident_id)
+    db.commit()
+    message = f"Confirmed: #{incident_id} is a recurrence of #{earlier_id}."
+    if confirmed.escaped:
+        titles = ", ".join(f"“{item.title}”" for item in confirmed.escaped)
+        message += f" Marked escaped (done before this incident started): {titles}."
+    flash(message, "ok")
+    return _back(incident_id)
+
+
+@bp.route("/incidents/<int:incident_id>/recurrences/dismissals", methods=["POST"])
+@role_required(Role.REVIEWER)
+def dismiss(incident_id: int):
+    candidate_id = request.form.get("candidate_id", type=int)
+    if candidate_id is None:
+        abort(400, "Name the candidate to dismiss.")
+    db = get_session()
+    try:
+        service.dismiss(session=db, incident_id=incident_id, candidate_id=candidate_id,
+                        actor=g.user)
+    except DomainError as exc:
+        db.rollback()
+        flash(exc.message, "error")
+        return _back(incident_id)
+    db.commit()
+    flash(f"#{candidate_id} will not be suggested again for #{incident_id}.", "ok")
+    return _back(incident_id)

@@ -1,5 +1,39 @@
-"""Placeholder: the report pages are built in their own issue."""
+"""`/reports/recurrence`: the report page for leads, with its CSV and JSON exports."""
 
-from flask import Blueprint
+from __future__ import annotations
+
+import marshmallow as ma
+from flask import Blueprint, flash, jsonify, render_template, request
+from sqlalchemy import select
+
+from incidents.auth.models import Role, Team
+from incidents.auth.permissions import role_required
+from incidents.db import get_session
+from incidents.incident import service as incidents
+from incidents.report import charts
+from incidents.report.api import build, csv_response
+from incidents.report.schemas import ReportArgs
 
 bp = Blueprint("report", __name__)
+
+
+@bp.route("/reports/recurrence")
+@role_required(Role.LEAD)
+def recurrence():
+    try:
+        args = ReportArgs().load(request.args.to_dict())
+    except ma.ValidationError as exc:
+        flash("Check the filters: " + ", ".join(sorted(exc.messages)), "error")
+        args = ReportArgs().load({})
+    report = build(args)
+    if args["format"] == "csv":
+        return csv_response(report)
+    if request.args.get("format") == "json":
+        return jsonify(report)
+    db = get_session()
+    query = {k: v for k, v in request.args.items() if k in ("from", "to", "team", "service")}
+    return render_template(
+        "report/recurrence.html", report=report, charts=charts.all_charts(report), query=query,
+        services=incidents.services(session=db),
+        teams=list(db.scalars(select(Team.name).order_by(Team.name))),
+    )

@@ -1,0 +1,56 @@
+"""The report's shape (SPEC.md "API essentials"), for the OpenAPI document and the query args."""
+
+import marshmallow as ma
+
+Num, Int, Text = ma.fields.Float, ma.fields.Integer, ma.fields.String
+
+
+def _rows(name: str, **fields) -> ma.fields.List:
+    return ma.fields.List(ma.fields.Nested(ma.Schema.from_dict(fields, name=name)), required=True)
+
+
+class ReportArgs(ma.Schema):
+    start = ma.fields.Date(data_key="from", load_default=None,
+                           metadata={"description": "First day of the period (incidents started)"})
+    end = ma.fields.Date(data_key="to", load_default=None,
+                         metadata={"description": "Last day of the period, inclusive"})
+    team = Text(load_default=None)
+    service = Text(load_default=None)
+    format = Text(load_default="json", validate=ma.validate.OneOf(["json", "csv"]))
+
+
+class PreventionFigures(ma.Schema):
+    created, done, overdue, dropped = Int(), Int(), Int(), Int()
+    completion_rate = Num(allow_none=True)
+    weighted_completion_rate = Num(allow_none=True,
+                                   metadata={"description": "Weighted by strength"})
+    median_days_to_done = Num(allow_none=True)
+    held, escaped, watching = Int(), Int(), Int()
+    held_rate, escaped_rate = Num(allow_none=True), Num(allow_none=True)
+
+
+class ReviewFigures(ma.Schema):
+    published, with_structural_item = Int(), Int()
+    median_time_to_review_s = Num(allow_none=True)
+    median_time_to_prevent_s = Num(allow_none=True)
+
+
+class ReportOut(ma.Schema):
+    filters = ma.fields.Dict()
+    incidents = Int(required=True)
+    leaks_by_station = _rows("StationLeaks", station_id=Int(), station=Text(), leaks=Int())
+    recurrences_by_defect_class = _rows("DefectClassRecurrences", defect_class=Text(),
+                                        recurrences=Int())
+    recurrences_by_station = _rows("StationRecurrences", station_id=Int(), station=Text(),
+                                   recurrences=Int())
+    top_fingerprints = _rows("RecurringFingerprint", fingerprint=Text(), incidents=Int())
+    prevention = ma.fields.Nested(PreventionFigures, required=True)
+    structural_share = Num(allow_none=True, required=True)
+    reviews = ma.fields.Nested(ReviewFigures)
+    by_month = _rows("MonthFigures", month=Text(), incidents=Int(),
+                     median_time_to_detect_s=Num(allow_none=True),
+                     median_time_to_restore_s=Num(allow_none=True))
+    by_change_origin = _rows("ChangeOriginFigures", change_origin=Text(), incidents=Int(),
+                             share=Num(allow_none=True),
+                             median_time_to_detect_s=Num(allow_none=True),
+                             median_time_to_restore_s=Num(allow_none=True), recurrences=Int())
