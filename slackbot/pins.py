@@ -31,9 +31,10 @@ def fetch_message(client: WebClient, channel_id: str, ts: str) -> dict | None:
     for message in found:
         if message.get("ts") == ts:
             return message
-    # A thread reply is not in the channel's history; its thread holds it.
-    replies = client.conversations_replies(channel=channel_id, ts=ts, latest=ts, inclusive=True,
-                                           limit=1).get("messages") or []
+    # A thread reply is not in the channel's history; its thread holds it. Slack answers
+    # with the thread's parent first, then the replies between oldest and latest.
+    replies = client.conversations_replies(channel=channel_id, ts=ts, oldest=ts, latest=ts,
+                                           inclusive=True, limit=2).get("messages") or []
     return next((m for m in replies if m.get("ts") == ts), None)
 
 
