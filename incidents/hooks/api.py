@@ -12,7 +12,7 @@ import json
 
 import marshmallow as ma
 from flask import current_app, jsonify, request
-from werkzeug.exceptions import Unauthorized
+from werkzeug.exceptions import RequestEntityTooLarge, Unauthorized
 
 from incidents.api import Blueprint, ErrorSchema, authenticate_bearer
 from incidents.auth.models import Scope
@@ -40,11 +40,21 @@ class HookResult(ma.Schema):
     events_added = ma.fields.Integer(required=True)
 
 
+def _raw_body() -> bytes:
+    raw = request.get_data(cache=True)  # 413 at once when Content-Length is over the limit
+    limit = current_app.config.get("MAX_CONTENT_LENGTH")
+    # Without a Content-Length (chunked), Werkzeug stops reading at the limit instead of
+    # refusing: a body that fills the limit was cut short, so it is too large.
+    if request.content_length is None and limit is not None and len(raw) >= limit:
+        raise RequestEntityTooLarge()
+    return raw
+
+
 def _json(raw: bytes):
     if not raw.strip():
         raise BadPayload("request body is empty; expected a JSON object", field="body")
     try:
-        return json.loads(raw)
+        return json.loads(raw.decode("utf-8"))
     except UnicodeDecodeError:
         raise BadPayload("request body is not UTF-8 text", field="body") from None
     except json.JSONDecodeError as exc:
@@ -69,7 +79,7 @@ def _authenticate(tool, raw: bytes) -> None:
 
 def receive(tool):
     """Take one delivery from `tool`."""
-    raw = request.get_data(cache=True)  # past MAX_CONTENT_LENGTH: 413, even when chunked
+    raw = _raw_body()
     _authenticate(tool, raw)
     body = _json(raw)
     events = tool.parse(body)

@@ -2,6 +2,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import Length, Optional, ValidationError
 
+from incidents.forms import choices
 from incidents.incident.models import Severity
 
 
@@ -26,7 +27,7 @@ def format_service_teams(mapping: dict[str, str] | None) -> str:
 class SenderSettingsForm(FlaskForm):
     enabled = BooleanField("Accept deliveries from this tool")
     default_severity = SelectField("Severity when the payload has none",
-                                   choices=[(s.value, s.value) for s in Severity])
+                                   choices=choices(Severity))
     default_team = StringField("Default team", validators=[Optional(), Length(max=100)])
     service_teams = TextAreaField(
         "Service → team, one per line (service = team)",
