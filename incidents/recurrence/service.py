@@ -131,13 +131,13 @@ def candidates(*, session: Session, incident_id: int, limit: int = 5) -> list[Ca
 
 def _score_text(session: Session, incident: Incident, review: Review | None,
                 scores: dict[int, _Scores], excluded: set[int]) -> None:
-    """Score title and write-up overlap over the bounded pool: the incidents already found by
-    a signal, plus the same service's (or, without one, the line's) most recent ones."""
-    recent = select(Incident.id).where(*_earlier(incident))
+    """Score title and write-up overlap over a bounded pool: the incidents already found by a
+    signal, the same service's most recent ones, and the most recent ones of any service."""
+    recent = select(Incident.id).where(*_earlier(incident)).order_by(Incident.started_at.desc())
+    pool = set(scores) | set(session.scalars(recent.limit(TEXT_POOL // 2)))
     if incident.service:
-        recent = recent.where(Incident.service == incident.service)
-    recent = recent.order_by(Incident.started_at.desc()).limit(TEXT_POOL)
-    pool = set(session.scalars(recent)) | set(scores)
+        pool |= set(session.scalars(recent.where(Incident.service == incident.service)
+                                    .limit(TEXT_POOL)))
     pool -= excluded
     if not pool:
         return
