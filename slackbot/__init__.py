@@ -1,0 +1,1 @@
+"""The Slack adapter: signed endpoints, /incident, pins, notices and reminders."""
