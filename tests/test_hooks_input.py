@@ -1,6 +1,8 @@
 """Every hook refuses bad input with a JSON error and the right status, and writes nothing."""
 
+import copy
 import json
+import random
 
 import pytest
 import requests
@@ -14,6 +16,7 @@ from tests.hooks_payloads import (
     grafana_payload,
     opsgenie_action,
     pd_event,
+    pd_signature,
 )
 
 TOOLS = ["pagerduty", "alertmanager", "opsgenie", "grafana", "generic"]
@@ -186,3 +189,47 @@ def test_a_disabled_sender_is_answered_202_and_nothing_is_written(hooks, session
     assert response.status_code == 202
     assert "turned off" in response.get_json()["message"]
     assert counts(session) == (0, 0, 0)
+
+
+ODD_VALUES = [None, "", " ", "x" * 5000, -1, 0, 10 ** 30, 1.5, True, [], {}, [1, "a"],
+              {"k": {"k": []}}, "9999-12-31T23:59:59-01:00", "0001-01-01T00:00:00+01:00",
+              "2026-02-30T00:00:00Z", "\u0000\u202e", float("nan"), float("inf")]
+
+
+def _paths(value, path=()):
+    """Every path to a value inside a JSON document."""
+    yield path
+    if isinstance(value, dict):
+        for key, item in value.items():
+            yield from _paths(item, (*path, key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _paths(item, (*path, index))
+
+
+def _replaced(document, path, new):
+    document = copy.deepcopy(document)
+    if not path:
+        return new
+    target = document
+    for step in path[:-1]:
+        target = target[step]
+    target[path[-1]] = new
+    return document
+
+
+@pytest.mark.parametrize("tool", TOOLS)
+def test_no_mutation_of_a_valid_payload_causes_a_server_error(hooks, tool):
+    """Every value of a valid payload, replaced by odd ones: 200, 202 or 400, never a 500."""
+    rng = random.Random(f"hooks-{tool}")
+    valid = VALID[tool]()
+    paths = list(_paths(valid))
+    statuses = set()
+    for path in paths:
+        for new in rng.sample(ODD_VALUES, 5):
+            raw = json.dumps(_replaced(valid, path, new)).encode()  # NaN/Infinity as JS does
+            response = hooks.post(tool, None, raw=raw, headers={
+                "X-PagerDuty-Signature": pd_signature(raw, "pd-test-secret")})
+            assert response.status_code in (200, 202, 400), (path, new, response.get_json())
+            statuses.add(response.status_code)
+    assert 400 in statuses

@@ -60,6 +60,8 @@ def _json(raw: bytes):
     except json.JSONDecodeError as exc:
         raise BadPayload(f"request body is not valid JSON: {exc.msg} at line {exc.lineno} "
                          f"column {exc.colno}", field="body") from None
+    except ValueError as exc:  # e.g. an integer past Python's 4300-digit limit
+        raise BadPayload(f"request body is not usable JSON: {exc}", field="body") from None
     except RecursionError:
         raise BadPayload("request body is nested too deeply", field="body") from None
 

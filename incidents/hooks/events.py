@@ -125,7 +125,15 @@ def timestamp(value: Any, where: str, *, required: bool = True) -> datetime | No
         raise BadPayload(f"{where} must include a time zone", field=where)
     if parsed.year <= 1:
         return None
-    return parsed.astimezone(UTC)
+    return in_utc(parsed, where)
+
+
+def in_utc(value: datetime, where: str) -> datetime:
+    """The same instant in UTC; one that UTC cannot hold (year 9999 west of Greenwich) is bad."""
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:
+        raise BadPayload(f"{where} is out of range", field=where) from None
 
 
 def epoch(value: Any, where: str) -> datetime | None:

@@ -9,7 +9,7 @@ external_key) of `timeline_events` refuses a second copy of one event. The calle
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from sqlalchemy import select
@@ -21,7 +21,15 @@ from incidents.auth import service as auth
 from incidents.auth.models import Team, User
 from incidents.db import as_utc, utcnow
 from incidents.errors import InvalidInput
-from incidents.hooks.events import Action, HookEvent, clip, fit_key
+from incidents.hooks.events import (
+    MAX_TEXT,
+    MAX_TITLE,
+    Action,
+    HookEvent,
+    clip,
+    fit_key,
+    link_or_none,
+)
 from incidents.hooks.models import Delivery, SenderSettings
 from incidents.incident import service as incidents
 from incidents.incident.models import DetectionMethod, Incident, Severity
@@ -130,10 +138,10 @@ def receive(
     settings = settings_for(session=session, sender=sender)
     if not settings.enabled:
         return Outcome("ignored", f"hooks from {sender} are turned off in the paging settings")
-    usable = [e for e in events if e.action != Action.OTHER]
+    usable = [_fitted(e) for e in events if e.action != Action.OTHER]
     if not usable:
         return Outcome("ignored", "this event type is not one Linecheck uses; nothing written")
-    delivery = Delivery(sender=sender, delivery_key=clip(delivery_key, 255))
+    delivery = Delivery(sender=sender, delivery_key=fit_key(delivery_key.replace("\x00", "")))
     try:
         with session.begin_nested():
             session.add(delivery)
@@ -155,6 +163,29 @@ def receive(
     session.flush()
     outcome.message = f"{outcome.events_added} timeline event(s) added"
     return outcome
+
+
+def _fitted(event: HookEvent) -> HookEvent:
+    """The event cut to what the columns hold: long keys hashed, so they never collide, and
+    NUL characters (which PostgreSQL text cannot hold) dropped."""
+    def text(value: str | None) -> str | None:
+        return value.replace("\x00", "") if value else value
+
+    def key(value: str | None) -> str | None:
+        return fit_key(text(value)) if value else None
+
+    return replace(
+        event,
+        dedup_key=key(event.dedup_key) or "-",
+        title=clip(text(event.title), MAX_TITLE),
+        service=clip(text(event.service), 200) or None,
+        text=clip(text(event.text), MAX_TEXT),
+        author=clip(text(event.author), 200),
+        link=link_or_none(text(event.link)),
+        event_key=key(event.event_key),
+        alert_id=text(event.alert_id),
+        fingerprint=key(event.fingerprint),
+    )
 
 
 def _apply(session: Session, sender: str, source: str, settings: SenderSettings,
@@ -206,7 +237,7 @@ def _open_or_join(session: Session, sender: str, source: str, settings: SenderSe
         with session.begin_nested():
             incident = incidents.declare(
                 session=session,
-                title=event.title or f"{sender} alert {event.dedup_key}",
+                title=event.title or clip(f"{sender} alert {event.dedup_key}", MAX_TITLE),
                 severity=event.severity or settings.default_severity,
                 service=event.service,
                 source=source,

@@ -54,6 +54,8 @@ def parse_group(body: Any, *, label: str, link: Callable[[dict], Any]) -> list[H
         labels = strings(alert.get("labels"), f"{where}.labels")
         annotations = strings(alert.get("annotations"), f"{where}.annotations")
         starts_at = timestamp(alert.get("startsAt"), f"{where}.startsAt")
+        if starts_at is None:  # Go's zero time: an alert that never started
+            raise BadPayload(f"{where}.startsAt must be a real time", field=f"{where}.startsAt")
         ends_at = timestamp(alert.get("endsAt"), f"{where}.endsAt", required=False)
         fingerprint = string(alert, "fingerprint", where, required=False) or _fingerprint(labels)
         name = labels.get("alertname") or "alert"

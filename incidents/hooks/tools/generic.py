@@ -6,7 +6,14 @@ from typing import Any
 
 import marshmallow as ma
 
-from incidents.hooks.events import Action, BadPayload, HookEvent, link_or_none, severity
+from incidents.hooks.events import (
+    Action,
+    BadPayload,
+    HookEvent,
+    in_utc,
+    link_or_none,
+    severity,
+)
 from incidents.incident.models import Source
 
 NAME = "generic"
@@ -59,8 +66,7 @@ class GenericEvent(ma.Schema):
 SCHEMA = GenericEvent
 _ACTIONS = {"trigger": Action.TRIGGER, "acknowledge": Action.ACKNOWLEDGE,
             "resolve": Action.RESOLVE, "note": Action.NOTE}
-_DEFAULT_TEXT = {"trigger": "Triggered", "acknowledge": "Acknowledged", "resolve": "",
-                 "note": "Note"}
+_DEFAULT_TEXT = {"trigger": "Triggered", "acknowledge": "Acknowledged", "note": "Note"}
 
 
 def _load(body: Any) -> dict:
@@ -86,6 +92,9 @@ def parse(body: Any) -> list[HookEvent]:
     data = _load(body)
     status = data["status"]
     text = (data.get("text") or "").strip()
+    if not text and status != "resolve":
+        text = f"{_DEFAULT_TEXT[status]}: {data.get('title') or data['dedup_key']}"
+    occurred_at = data.get("occurred_at")
     return [
         HookEvent(
             _ACTIONS[status],
@@ -93,9 +102,8 @@ def parse(body: Any) -> list[HookEvent]:
             title=(data.get("title") or "").strip(),
             service=(data.get("service") or "").strip() or None,
             severity=severity(data["severity"]) if "severity" in data else None,
-            occurred_at=data.get("occurred_at"),
-            text=text or f"{_DEFAULT_TEXT[status]}: {data.get('title') or data['dedup_key']}"
-            if status != "resolve" else text,
+            occurred_at=in_utc(occurred_at, "occurred_at") if occurred_at else None,
+            text=text,
             link=link_or_none(data.get("link")),
             author=LABEL,
             event_key=f"generic:{data['event_id']}" if data.get("event_id") else None,

@@ -67,7 +67,7 @@ def parse(body: Any) -> list[HookEvent]:
     alert = obj(body.get("alert"), "body.alert")
     alert_id = string(alert, "alertId", "body.alert")
     alias = string(alert, "alias", "body.alert", required=False)
-    dedup_key = clip(alias or alert_id, 255)
+    dedup_key = alias or alert_id
     if action_name not in _ACTIONS and action_name not in _DESCRIBED:
         return [HookEvent(Action.OTHER, dedup_key=dedup_key)]
     action = _ACTIONS.get(action_name, Action.NOTE)
