@@ -241,6 +241,11 @@ def test_bad_report_arguments_are_refused(api_reader, auth, client):
     auth.login_as("lead")
     page = client.get("/reports/recurrence?from=yesterday")
     assert page.status_code == 200 and "Check the filters" in page.get_data(as_text=True)
+    page = client.get("/reports/recurrence?from=2026-05-01&to=2026-04-01")
+    assert page.status_code == 200 and "to is before from" in page.get_data(as_text=True)
+    # The filter form's empty fields mean "any", not a bad date.
+    page = client.get("/reports/recurrence?from=&to=&team=&service=")
+    assert page.status_code == 200 and "Check the filters" not in page.get_data(as_text=True)
 
 
 def _more_history(session, n: int) -> None:

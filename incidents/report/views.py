@@ -9,6 +9,7 @@ from sqlalchemy import select
 from incidents.auth.models import Role, Team
 from incidents.auth.permissions import role_required
 from incidents.db import get_session
+from incidents.errors import DomainError
 from incidents.incident import service as incidents
 from incidents.report import charts
 from incidents.report.api import build, csv_response
@@ -20,18 +21,25 @@ bp = Blueprint("report", __name__)
 @bp.route("/reports/recurrence")
 @role_required(Role.LEAD)
 def recurrence():
+    # The filter form sends empty fields for "any": they mean no filter, not a bad date.
+    given = {name: value for name, value in request.args.items() if value}
     try:
-        args = ReportArgs().load(request.args.to_dict())
+        args = ReportArgs().load(given)
     except ma.ValidationError as exc:
         flash("Check the filters: " + ", ".join(sorted(exc.messages)), "error")
         args = ReportArgs().load({})
-    report = build(args)
+    try:
+        report = build(args)
+    except DomainError as exc:
+        flash(exc.message, "error")
+        args, given = ReportArgs().load({}), {}
+        report = build(args)
     if args["format"] == "csv":
         return csv_response(report)
-    if request.args.get("format") == "json":
+    if given.get("format") == "json":
         return jsonify(report)
     db = get_session()
-    query = {k: v for k, v in request.args.items() if k in ("from", "to", "team", "service")}
+    query = {k: v for k, v in given.items() if k in ("from", "to", "team", "service")}
     return render_template(
         "report/recurrence.html", report=report, charts=charts.all_charts(report), query=query,
         services=incidents.services(session=db),
