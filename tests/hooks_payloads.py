@@ -198,51 +198,41 @@ def am_group(*alerts, group_key='{}:{alertname="HighLatency"}'):
 
 # --- Grafana webhook contact point (the documentation's example body) --------------------------
 
+def _grafana_alert(status, name, zone, starts_at, ends_at, fingerprint, rule):
+    return {
+        "status": status,
+        "labels": {"alertname": name, "team": "blue", "zone": zone},
+        "annotations": {
+            "description": f"The system has {name.lower()}",
+            "runbook_url": "https://myrunbook.com/runbook/1234",
+            "summary": f"This alert was triggered for zone {zone}",
+        },
+        "startsAt": starts_at,
+        "endsAt": ends_at if status == "resolved" else "0001-01-01T00:00:00Z",
+        "generatorURL": f"https://play.grafana.org/alerting/{rule}/edit",
+        "fingerprint": fingerprint,
+        "silenceURL": "https://play.grafana.org/alerting/silence/new?alertmanager=grafana"
+                      f"&matchers=alertname%3DT2%2Cteam%3Dblue%2Czone%3D{zone}",
+        "dashboardURL": "",
+        "panelURL": "",
+        "values": {"B": 44.23943737541908, "C": 1},
+    }
+
+
 def grafana_payload(status="firing"):
+    """The webhook notifier documentation's example body (resolved: both alerts ended)."""
     resolved = status == "resolved"
-    body = {
+    return {
         "receiver": "My Super Webhook",
         "status": status,
         "orgId": 1,
         "alerts": [
-            {
-                "status": status,
-                "labels": {"alertname": "High memory usage", "team": "blue", "zone": "us-1"},
-                "annotations": {
-                    "description": "The system has high memory usage",
-                    "runbook_url": "https://myrunbook.com/runbook/1234",
-                    "summary": "This alert was triggered for zone us-1",
-                },
-                "startsAt": "2021-10-12T09:51:03.157076+02:00",
-                "endsAt": "2021-10-12T10:21:03.157076+02:00" if resolved
-                else "0001-01-01T00:00:00Z",
-                "generatorURL": "https://play.grafana.org/alerting/1afz29v7z/edit",
-                "fingerprint": "c6eadffa33fcdf37",
-                "silenceURL": "https://play.grafana.org/alerting/silence/new?alertmanager="
-                              "grafana&matchers=alertname%3DT2%2Cteam%3Dblue%2Czone%3Dus-1",
-                "dashboardURL": "",
-                "panelURL": "",
-                "values": {"B": 44.23943737541908, "C": 1},
-            },
-            {
-                "status": status,
-                "labels": {"alertname": "High CPU usage", "team": "blue", "zone": "eu-1"},
-                "annotations": {
-                    "description": "The system has high CPU usage",
-                    "runbook_url": "https://myrunbook.com/runbook/1234",
-                    "summary": "This alert was triggered for zone eu-1",
-                },
-                "startsAt": "2021-10-12T09:56:03.157076+02:00",
-                "endsAt": "2021-10-12T10:26:03.157076+02:00" if resolved
-                else "0001-01-01T00:00:00Z",
-                "generatorURL": "https://play.grafana.org/alerting/d1rdpdv7k/edit",
-                "fingerprint": "bc97ff14869b13e3",
-                "silenceURL": "https://play.grafana.org/alerting/silence/new?alertmanager="
-                              "grafana&matchers=alertname%3DT1%2Cteam%3Dblue%2Czone%3Deu-1",
-                "dashboardURL": "",
-                "panelURL": "",
-                "values": {"B": 44.23943737541908, "C": 1},
-            },
+            _grafana_alert(status, "High memory usage", "us-1",
+                           "2021-10-12T09:51:03.157076+02:00",
+                           "2021-10-12T10:21:03.157076+02:00", "c6eadffa33fcdf37", "1afz29v7z"),
+            _grafana_alert(status, "High CPU usage", "eu-1",
+                           "2021-10-12T09:56:03.157076+02:00",
+                           "2021-10-12T10:26:03.157076+02:00", "bc97ff14869b13e3", "d1rdpdv7k"),
         ],
         "groupLabels": {},
         "commonLabels": {"team": "blue"},
@@ -255,7 +245,6 @@ def grafana_payload(status="firing"):
         "state": "ok" if resolved else "alerting",
         "message": "**Firing**\n\nLabels:\n - alertname = T2\n - team = blue\n - zone = us-1\n",
     }
-    return body
 
 
 # --- Opsgenie Webhook integration (the documentation's alert action data) ----------------------
