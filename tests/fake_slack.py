@@ -19,6 +19,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 import pytest
 from slack_sdk.signature import SignatureVerifier
 
+from incidents.incident import service as incidents
 from slackbot import background
 
 # pygal (imported with the report pages) adds an import hook without find_spec, so with
@@ -300,6 +301,19 @@ def _fake_slack_fixture():
 def _slack_app_config_fixture(app_config, fake_slack):
     """The shared test settings, with the Web API pointed at the fake."""
     return {**app_config, "SLACK_API_URL": fake_slack.api_url}
+
+
+INCIDENT_CHANNEL = "C-incident"
+
+
+@pytest.fixture(name="incident")
+def _incident_fixture(session):
+    """An open SEV2 incident of team payments with its own Slack channel."""
+    incident = incidents.declare(session=session, title="Checkout errors", severity="SEV2",
+                                 service="checkout", team="payments")
+    incident.slack_channel_id = INCIDENT_CHANNEL
+    session.commit()
+    return incident
 
 
 @pytest.fixture(name="slack")

@@ -11,24 +11,14 @@ from incidents.incident import service as incidents
 from incidents.incident.models import Incident, Severity, Status
 from incidents.prevention.models import PreventionItem, PreventionKind, PreventionLink
 from incidents.timeline.models import EventKind, TimelineEvent
+from tests.fake_slack import INCIDENT_CHANNEL as CHANNEL
 from tests.fake_slack import (  # noqa: F401  (fixtures)
     _fake_slack_fixture,
+    _incident_fixture,
     _slack_app_config_fixture,
     _slack_fixture,
     reload,
 )
-
-CHANNEL = "C-incident"
-
-
-@pytest.fixture
-def incident(session):
-    """An open incident with its own Slack channel."""
-    found = incidents.declare(session=session, title="Checkout errors", severity="SEV2",
-                              service="checkout", team="payments")
-    found.slack_channel_id = CHANNEL
-    session.commit()
-    return found
 
 
 def events_of(session, incident_id):

@@ -12,27 +12,20 @@ import requests
 from sqlalchemy import func, select
 
 from incidents.hooks.models import Delivery
-from incidents.incident import service as incidents
 from incidents.incident.models import Incident
 from incidents.timeline.models import EventKind, TimelineEvent
+from tests.fake_slack import INCIDENT_CHANNEL as CHANNEL
 from tests.fake_slack import (  # noqa: F401  (fixtures)
     SlackSender,
     _fake_slack_fixture,
+    _incident_fixture,
     _slack_app_config_fixture,
     _slack_fixture,
     reaction_event,
 )
 
-CHANNEL = "C-incident"
 TS = "1763780000.123400"
 
-
-@pytest.fixture
-def incident(session):
-    found = incidents.declare(session=session, title="Checkout errors", severity="SEV2")
-    found.slack_channel_id = CHANNEL
-    session.commit()
-    return found
 
 
 def pinned(session, incident_id):

@@ -7,26 +7,19 @@ import json
 import pytest
 from sqlalchemy import select
 
-from incidents.incident import service as incidents
 from incidents.incident.models import Incident, Severity
 from incidents.timeline.models import EventKind, TimelineEvent
 from slackbot import background
+from tests.fake_slack import INCIDENT_CHANNEL as CHANNEL
 from tests.fake_slack import (  # noqa: F401  (fixtures)
     _fake_slack_fixture,
+    _incident_fixture,
     _slack_app_config_fixture,
     _slack_fixture,
 )
 
-CHANNEL = "C-incident"
 TS = "1763780000.555500"
 
-
-@pytest.fixture
-def incident(session):
-    found = incidents.declare(session=session, title="Checkout errors", severity="SEV2")
-    found.slack_channel_id = CHANNEL
-    session.commit()
-    return found
 
 
 def view_submission(callback_id: str, values: dict, metadata: dict | None = None,
