@@ -77,6 +77,7 @@ def test_saved_settings_map_services_to_teams_and_set_the_default_severity(
     assert sorted(session.scalars(select(Team.name))) == ["discovery", "payments", "sre"]
     page = client.get("/admin/paging").get_data(as_text=True)
     assert "checkout = payments" in page
+    assert f'href="/incidents/{checkout.id}"' in page  # the last deliveries, for setting up
 
 
 def test_settings_of_one_sender_do_not_touch_another(client, auth, hooks, session):

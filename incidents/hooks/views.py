@@ -15,7 +15,10 @@ from incidents.hooks.tools import registry
 bp = Blueprint("hooks", __name__)
 
 
-def _form_for(name: str, formdata=None) -> SenderSettingsForm:
+def _form_for(name: str, *, submitted: bool = False) -> SenderSettingsForm:
+    """The sender's form: as submitted, or filled from its saved settings."""
+    if submitted:
+        return SenderSettingsForm(prefix=name)
     db = get_session()
     settings = service.settings_for(session=db, sender=name)
     team = db.get(Team, settings.default_team_id) if settings.default_team_id else None
@@ -25,13 +28,14 @@ def _form_for(name: str, formdata=None) -> SenderSettingsForm:
         "default_team": team.name if team else "",
         "service_teams": format_service_teams(settings.service_teams),
     }
-    if formdata is None:
-        return SenderSettingsForm(prefix=name, data=data, formdata=None)
-    return SenderSettingsForm(prefix=name)
+    return SenderSettingsForm(prefix=name, data=data, formdata=None)
 
 
 def _page(forms: dict[str, SenderSettingsForm], status: int = 200):
-    return render_template("hooks/settings.html", tools=registry(), forms=forms), status
+    db = get_session()
+    recent = {name: service.deliveries(session=db, sender=name, limit=5) for name in registry()}
+    return render_template("hooks/settings.html", tools=registry(), forms=forms,
+                           recent=recent), status
 
 
 @bp.route("/admin/paging", methods=["GET"])
@@ -45,7 +49,7 @@ def settings():
 def save(sender: str):
     if sender not in registry():
         abort(404)
-    form = _form_for(sender, formdata=True)
+    form = _form_for(sender, submitted=True)
     if form.validate_on_submit():
         db = get_session()
         try:
