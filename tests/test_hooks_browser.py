@@ -1,0 +1,34 @@
+"""The paging settings page in real Chromium, with CSRF on: an admin finds it and saves."""
+
+from __future__ import annotations
+
+import pytest
+
+from incidents.hooks.models import SenderSettings
+from tests.conftest import PASSWORD
+
+pytestmark = [pytest.mark.browser, pytest.mark.csrf]
+
+
+def test_admin_finds_paging_tools_in_the_nav_and_maps_a_service_to_a_team(
+        live_server, page, make_user, session):
+    admin = make_user("admin")
+    page.goto(f"{live_server}/login")
+    page.fill("input[name=email]", admin.email)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit], input[type=submit]")
+    page.click("nav >> text=Paging tools")
+    page.wait_for_url("**/admin/paging")
+
+    assert page.get_by_test_id("hook-url-alertmanager").inner_text() == (
+        f"POST {live_server}/hooks/alertmanager")
+    section = page.locator("section#alertmanager")
+    section.locator("select[name=alertmanager-default_severity]").select_option("SEV2")
+    section.locator("textarea[name=alertmanager-service_teams]").fill("checkout = payments")
+    section.locator("input[type=submit]").click()
+
+    page.wait_for_url("**/admin/paging#alertmanager")
+    assert "Saved the Alertmanager settings." in page.locator(".flash").inner_text()
+    session.rollback()
+    saved = session.get(SenderSettings, "alertmanager")
+    assert (saved.default_severity, saved.service_teams) == ("SEV2", {"checkout": "payments"})
