@@ -7,6 +7,7 @@ from datetime import timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from incidents import demo_reviews
 from incidents.auth import service as auth
 from incidents.auth.models import Role, User
 from incidents.db import utcnow
@@ -127,4 +128,5 @@ def load(*, session: Session) -> bool:
                               summary="Service restored",
                               resolved_at=started + timedelta(hours=hours))
     session.flush()
+    demo_reviews.load(session=session, author=users[Role.REVIEWER])
     return True

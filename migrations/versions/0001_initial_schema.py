@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-22 03:02:01.780693
+Create Date: 2026-11-22
 """
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -290,6 +290,7 @@ def upgrade() -> None:
     sa.Column('defect_class', sa.String(length=20), nullable=True),
     sa.Column('state', sa.String(length=20), nullable=False),
     sa.Column('author_id', sa.Integer(), nullable=True),
+    sa.Column('author_label', sa.String(length=200), nullable=False),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['author_id'], ['users.id'], name=op.f('fk_review_revisions_author_id_users')),
     sa.ForeignKeyConstraint(['review_id'], ['reviews.id'], name=op.f('fk_review_revisions_review_id_reviews'), ondelete='CASCADE'),
@@ -311,6 +312,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('station_findings', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_station_findings_station_id'), ['station_id'], unique=False)
+        batch_op.create_index('uq_station_findings_one_cheapest', ['review_id'], unique=True, sqlite_where=sa.text('cheapest'), postgresql_where=sa.text('cheapest'))
 
     op.create_table('timeline_event_revisions',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -345,6 +347,7 @@ def downgrade() -> None:
 
     op.drop_table('timeline_event_revisions')
     with op.batch_alter_table('station_findings', schema=None) as batch_op:
+        batch_op.drop_index('uq_station_findings_one_cheapest', sqlite_where=sa.text('cheapest'), postgresql_where=sa.text('cheapest'))
         batch_op.drop_index(batch_op.f('ix_station_findings_station_id'))
 
     op.drop_table('station_findings')
