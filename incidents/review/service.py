@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
@@ -430,3 +430,10 @@ def reopen(*, session: Session, review: Review, author: User | None = None,
     audit.record(session=session, action="review.reopened", entity_type="review",
                  entity_id=review.id, actor=author, actor_label=author_label)
     return review
+
+
+def findings_per_station(*, session: Session) -> dict[int, int]:
+    """How many review findings name each station (the line admin shows what removal keeps)."""
+    rows = session.execute(select(StationFinding.station_id, func.count())
+                           .group_by(StationFinding.station_id))
+    return {station_id: count for station_id, count in rows}
