@@ -184,6 +184,14 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def _die_with_parent() -> None:
+    """In the child: SIGTERM when the benchmark process dies, so no server outlives it."""
+    with contextlib.suppress(Exception):
+        import ctypes
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+
+
 class Gunicorn:
     """A gunicorn subprocess on loopback with a random free port; stopped on exit."""
 
@@ -197,17 +205,25 @@ class Gunicorn:
         command = [sys.executable, "-m", "gunicorn", "--workers", str(self.workers),
                    "--threads", str(self.threads), "--bind", f"127.0.0.1:{self.port}",
                    "--log-level", "warning", "--timeout", "120", self.app]
-        self.process = subprocess.Popen(command, env=self.env, cwd=ROOT)
-        deadline = time.monotonic() + 30
+        self.process = subprocess.Popen(command, env=self.env, cwd=ROOT,
+                                        preexec_fn=_die_with_parent)
+        try:
+            self._wait_until_ready()
+        except BaseException:
+            self.__exit__()
+            raise
+        return self
+
+    def _wait_until_ready(self) -> None:
+        deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise RuntimeError(f"gunicorn exited with {self.process.returncode}")
-            with contextlib.suppress(requests.ConnectionError):
-                requests.get(self.url + "/login", timeout=2)
-                return self
-            time.sleep(0.1)
-        self.__exit__()
-        raise RuntimeError("gunicorn did not start within 30 s")
+            with contextlib.suppress(requests.RequestException):
+                requests.get(self.url + "/login", timeout=10)
+                return
+            time.sleep(0.2)
+        raise RuntimeError("gunicorn did not answer within 60 s")
 
     def worker_pid(self) -> int:
         import psutil
