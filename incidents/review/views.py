@@ -141,7 +141,8 @@ def save(incident_id: int):
         flash("The write-up could not be saved: " + "; ".join(
             f"{form[name].label.text}: {', '.join(errors)}"
             for name, errors in form.errors.items()), "error")
-        return render_template("review/edit.html", **_editor_context(review, form)), 400
+        return render_template("review/edit.html", **_editor_context(
+            review, form, initial_step="write-up")), 400
     try:
         service.save(session=db, review=review, base_revision=form.revision.data,
                      markdown=form.markdown.data or "", defect_class=form.defect_class.data,
@@ -156,11 +157,13 @@ def save(incident_id: int):
         conflict = {"review": current, "html": render(current.markdown),
                     "defect_class": current.defect_class}
         return render_template("review/edit.html",
-                               **_editor_context(current, form, conflict=conflict)), 409
+                               **_editor_context(current, form, conflict=conflict,
+                                                initial_step="write-up")), 409
     except DomainError as exc:
         db.rollback()
         flash(exc.message, "error")
-        return render_template("review/edit.html", **_editor_context(review, form)), 422
+        return render_template("review/edit.html", **_editor_context(
+            review, form, initial_step="write-up")), 422
     db.commit()
     flash(f"Saved revision {review.revision}.", "ok")
     return _back(incident_id, form.step.data)

@@ -24,7 +24,9 @@
       });
     });
     window.addEventListener("hashchange", function () { show(location.hash.slice(1)); });
-    show(location.hash.slice(1));
+    // A re-rendered form (a refused or conflicting save) names the step to open.
+    var holder = document.querySelector("[data-initial-step]");
+    show(location.hash.slice(1) || (holder && holder.dataset.initialStep) || "");
   }
 
   function renderFlags(list, none, flags) {

@@ -1,0 +1,186 @@
+"""The guided review in real headless Chromium, with CSRF on."""
+
+from __future__ import annotations
+
+import pytest
+
+from incidents.line import service as line
+from incidents.prevention import service as prevention
+from incidents.review import service
+from tests.conftest import PASSWORD
+from tests.test_review_support import make_incident
+from tests.test_review_views import INJECTION
+
+pytestmark = [pytest.mark.browser, pytest.mark.csrf]
+
+INJECTED = ("script, img, iframe, svg, object, embed, [onerror], [onload], [onmouseover], "
+            "[style], a[href^='javascript'], a[href^='data']")
+
+
+def _sign_in(page, live_server, user):
+    page.goto(f"{live_server}/login")
+    page.fill("input[name=email]", user.email)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("input[type=submit]")
+    page.wait_for_url(f"{live_server}/incidents")
+
+
+def _step(page, name):
+    page.click(f"nav.steps >> text={name}")
+
+
+def _flash(page):
+    return page.locator(".flash").all_inner_texts()
+
+
+def test_reviewer_writes_is_refused_adds_structural_item_and_publishes(
+        live_server, page, make_user, session):
+    incident = make_incident(session)
+    reviewer = make_user("reviewer")
+    _sign_in(page, live_server, reviewer)
+    page.goto(f"{live_server}/incidents/{incident.id}")
+    page.click(".page-head a.button:has-text('Review')")
+    page.wait_for_url(f"**/incidents/{incident.id}/review")
+    assert page.get_by_test_id("time-to-detect").inner_text() == "7m 00s"
+    assert page.locator("#write-up").is_hidden()  # steps are tabs
+
+    _step(page, "Write-up")
+    editor = page.locator("#markdown")
+    editor.fill("## Summary\n\nCheckout returned 500s. Dana forgot to run the contract test.")
+    live = page.get_by_test_id("live-flags")
+    live.locator("li", has_text="Dana forgot to").wait_for()
+    assert "impossible to forget" in live.inner_text()
+    page.get_by_test_id("preview").locator("h2", has_text="Summary").wait_for()
+    page.click("text=Save write-up")
+    page.wait_for_url("**/review#write-up")
+    assert "Saved revision 1." in _flash(page)
+    assert "Dana forgot to" in page.get_by_test_id("saved-flags").inner_text()
+
+    _step(page, "Station walk")
+    station = line.stations(session=session)[3]
+    row = page.get_by_test_id(f"station-{station.id}")
+    row.locator("summary").click()
+    row.locator("select[name=reason]").select_option("not_covered")
+    row.locator("textarea[name=note]").fill("No contract test covers the payment client.")
+    row.locator("text=Save finding").click()
+    page.wait_for_url("**/review#station-walk")
+    assert "cheapest place to catch it" in page.get_by_test_id(f"station-{station.id}").inner_text()
+    page.select_option("#defect_class", "contract")
+    page.click("text=Save defect class")
+    page.wait_for_url("**/review#station-walk")
+
+    _step(page, "Publish")
+    page.get_by_test_id("publish").click()
+    page.wait_for_url("**/review#publish")
+    refusal = " ".join(_flash(page))
+    assert "cannot be published yet" in refusal
+    assert "structural prevention item" in refusal and "blame flag" in refusal
+    assert "“Dana forgot to”" in refusal
+
+    _step(page, "Write-up")
+    page.locator("#markdown").fill(
+        "## Summary\n\nCheckout returned 500s. No contract test covered the payment client.")
+    page.get_by_test_id("live-flags").locator("li").first.wait_for(state="detached")
+    page.click("text=Save write-up")
+    page.wait_for_url("**/review#write-up")
+
+    _step(page, "Prevention")
+    page.fill("#item-title", "Contract test between checkout and the payment client")
+    page.select_option("#item-kind", "detect")
+    page.select_option("#item-station", str(station.id))
+    page.fill("#item-team", "payments")
+    page.fill("#item-tracker", "https://tracker.example.com/PAY-12")
+    page.click("text=Create and link")
+    page.wait_for_url("**/review#prevention")
+    assert "Prevention item created and linked." in _flash(page)
+    assert "detect · strength 4" in page.get_by_test_id("linked-items").inner_text()
+
+    _step(page, "Publish")
+    assert "✗" not in page.get_by_test_id("gate").inner_text()
+    page.get_by_test_id("publish").click()
+    page.wait_for_url("**/review#publish")
+    assert "Published." in _flash(page)
+    assert page.get_by_test_id("review-state").inner_text() == "published"
+    assert "No contract test covered the payment client." in page.get_by_test_id(
+        "published-body").inner_text()
+
+
+def test_advice_kind_shows_a_nudge_toward_a_structural_kind(live_server, page, make_user,
+                                                             session):
+    incident = make_incident(session)
+    _sign_in(page, live_server, make_user("reviewer"))
+    page.goto(f"{live_server}/incidents/{incident.id}/review#prevention")
+    nudge = page.locator("#kind-nudge")
+    assert nudge.is_hidden()
+    page.select_option("#item-kind", "advice")
+    assert nudge.is_visible() and "advice is forgotten" in nudge.inner_text()
+
+
+def test_script_injection_runs_nowhere_in_preview_or_published_page(live_server, page,
+                                                                    make_user, session):
+    incident = make_incident(session)
+    _sign_in(page, live_server, make_user("reviewer"))
+    page.goto(f"{live_server}/incidents/{incident.id}/review#write-up")
+    page.locator("#markdown").fill(INJECTION + "\nTyped last.")
+    preview = page.get_by_test_id("preview")
+    preview.locator("text=Typed last.").wait_for()
+    preview.locator("text=styled").hover()
+    assert preview.locator(INJECTED).count() == 0
+    page.click("text=Save write-up")
+    page.wait_for_url("**/review#write-up")
+
+    review = service.find(session=session, incident_id=incident.id)
+    service.save(session=session, review=review, base_revision=review.revision,
+                 defect_class="other")
+    service.set_finding(session=session, review=review,
+                        station_id=line.stations(session=session)[0].id, reason="no_check")
+    item = prevention.create_item(session=session, title="Sanitise all review HTML",
+                                  kind="eliminate")
+    service.link_item(session=session, review=review, item_id=item.id)
+    session.commit()
+
+    page.goto(f"{live_server}/incidents/{incident.id}/review#publish")
+    page.get_by_test_id("publish").click()
+    page.wait_for_url("**/review#publish")
+    body = page.get_by_test_id("published-body")
+    assert "Typed last." in body.inner_text()
+    body.locator("text=styled").hover()
+    body.locator("text=click me").click()
+    assert body.locator(INJECTED).count() == 0
+    assert page.evaluate("document.querySelectorAll('main script').length") == 0
+    assert page.dialogs == []
+
+
+def test_two_reviewers_edit_at_once_and_nothing_typed_is_lost(live_server, browser_instance,
+                                                              make_user, session):
+    incident = make_incident(session)
+    pages = []
+    for _ in range(2):
+        context = browser_instance.new_context()
+        tab = context.new_page()
+        _sign_in(tab, live_server, make_user("reviewer"))
+        tab.goto(f"{live_server}/incidents/{incident.id}/review#write-up")
+        pages.append(tab)
+    first, second = pages
+    try:
+        first.locator("#markdown").fill("Alice: the alert routed to a retired rotation.")
+        second.locator("#markdown").fill("Bob: the canary only saw 1% of EU traffic.")
+        first.click("text=Save write-up")
+        first.wait_for_url("**/review#write-up")
+        second.click("text=Save write-up")
+        second.get_by_test_id("conflict").wait_for()
+        assert second.locator("#markdown").input_value() == (
+            "Bob: the canary only saw 1% of EU traffic.")
+        assert "Alice: the alert routed" in second.get_by_test_id("current-text").inner_text()
+        second.locator("#markdown").fill(
+            "Alice: the alert routed to a retired rotation.\n"
+            "Bob: the canary only saw 1% of EU traffic.")
+        second.click("text=Save write-up")
+        second.wait_for_url("**/review#write-up")
+        session.expire_all()
+        saved = service.find(session=session, incident_id=incident.id)
+        assert saved.revision == 2
+        assert "Alice" in saved.markdown and "Bob" in saved.markdown
+    finally:
+        for tab in pages:
+            tab.context.close()
