@@ -199,11 +199,15 @@ def _prevent(ctx: Context) -> dict:
                      f"{incident_label(incident, ctx.base_url)}.{strength}")
 
 
-def _list(ctx: Context) -> dict:
-    open_incidents = list(ctx.session.scalars(
+def open_incidents(session: Session, limit: int = LIST_LIMIT) -> list[Incident]:
+    """Open incidents, newest first."""
+    return list(session.scalars(
         select(Incident).where(Incident.status != Status.RESOLVED)
-        .order_by(Incident.id.desc()).limit(LIST_LIMIT)))
-    text, blocks = build_incident_list(open_incidents, ctx.base_url)
+        .order_by(Incident.id.desc()).limit(limit)))
+
+
+def _list(ctx: Context) -> dict:
+    text, blocks = build_incident_list(open_incidents(ctx.session), ctx.base_url)
     return ephemeral(text, blocks)
 
 
@@ -260,8 +264,7 @@ def handle(form: dict) -> dict | None:
     author = people.author(session=session, slack_user_id=form.get("user_id"),
                            slack_name=form.get("user_name") or "")
     if sub.changes and not author.may_change:
-        return ephemeral("Your Linecheck account is not a responder, so it cannot change "
-                         "incidents. Ask an admin to change your role.")
+        return ephemeral(people.NOT_A_RESPONDER)
     incident = None
     if sub.needs_incident:
         found = _incident(session, command, form.get("channel_id"))

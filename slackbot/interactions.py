@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
-
 from incidents.db import get_session
 from incidents.errors import DomainError
 from incidents.incident import service as incidents
-from incidents.incident.models import Incident, Source, Status
+from incidents.incident.models import Incident, Source
 from slackbot import background, modals, people, pins
 from slackbot.blocks import (
     DECLARE_CALLBACK,
@@ -17,7 +15,7 @@ from slackbot.blocks import (
 )
 from slackbot.channels import incident_for_channel, start_incident
 from slackbot.client import ReplyTo
-from slackbot.commands import REF
+from slackbot.commands import REF, open_incidents
 
 DECLARE_FIELDS = ("title", "severity", "service", "description")
 
@@ -38,7 +36,7 @@ def _declare_submitted(payload: dict) -> dict | None:
     session = get_session()
     author = _author(payload)
     if not author.may_change:
-        return _errors({"title": "Your Linecheck account is not a responder."})
+        return _errors({"title": people.NOT_A_RESPONDER})
     try:
         incident = incidents.declare(
             session=session, title=modals.submitted(view, "title"),
@@ -68,7 +66,7 @@ def _pin(incident_id: int, channel_id: str, message: dict, reply: ReplyTo) -> No
 
 
 def _pin_shortcut(payload: dict) -> None:
-    """"Add to incident timeline" on a message: at once in an incident channel, else ask which."""
+    """The "Add to incident timeline" shortcut: at once in an incident channel, else ask which."""
     channel_id = (payload.get("channel") or {}).get("id") or ""
     message = payload.get("message") or {}
     user_id = (payload.get("user") or {}).get("id")
@@ -77,21 +75,18 @@ def _pin_shortcut(payload: dict) -> None:
     if not message.get("ts"):
         return None
     if not _author(payload).may_change:
-        background.submit(reply.send, "Your Linecheck account is not a responder.")
+        background.submit(reply.send, people.NOT_A_RESPONDER)
         return None
     session = get_session()
     incident = incident_for_channel(session, channel_id)
     if incident is not None:
         background.submit(_pin, incident.id, channel_id, message, reply)
         return None
-    open_incidents = list(session.scalars(
-        select(Incident).where(Incident.status != Status.RESOLVED).order_by(Incident.id.desc())
-        .limit(10)))
     metadata = modals.pack({"channel_id": channel_id, "response_url": payload.get("response_url"),
                             "ts": message["ts"], "user": message.get("user"),
                             "username": message.get("username"), "text": message.get("text")},
                            trim="text")
-    view = build_pick_incident_modal(metadata, open_incidents)
+    view = build_pick_incident_modal(metadata, open_incidents(session, limit=10))
     background.submit(modals.open_modal, payload.get("trigger_id"), view, reply,
                       "Or react with the pin emoji in the incident's channel.")
     return None
@@ -99,6 +94,8 @@ def _pin_shortcut(payload: dict) -> None:
 
 def _pin_submitted(payload: dict) -> dict | None:
     view = payload["view"]
+    if not _author(payload).may_change:
+        return _errors({"incident": people.NOT_A_RESPONDER})
     number = modals.submitted(view, "incident").lstrip("#")
     if not number.isdigit() or not REF.fullmatch(f"#{number}"):
         return _errors({"incident": "Type an incident number, like 12 or #12."})

@@ -14,6 +14,10 @@ from slackbot.client import SLACK_FAILURES, web_client
 log = logging.getLogger(__name__)
 
 
+NOT_A_RESPONDER = ("Your Linecheck account is not a responder, so it cannot change incidents. "
+                   "Ask an admin for the responder role.")
+
+
 @dataclass
 class Author:
     user: User | None
