@@ -3,6 +3,7 @@ authentication, the error shape, and keyset pagination."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from functools import wraps
 
 import marshmallow as ma
@@ -12,11 +13,13 @@ from flask_smorest import Blueprint as SmorestBlueprint
 from webargs.flaskparser import FlaskParser
 from werkzeug.exceptions import Forbidden, Unauthorized
 
+from incidents import MAX_ID
 from incidents.auth import service as auth
 from incidents.auth.models import ApiToken, Scope
 from incidents.db import get_session, utcnow
 
 DEFAULT_LIMIT = 50
+TOKEN_USE_RESOLUTION = timedelta(minutes=1)
 MAX_LIMIT = 200
 
 
@@ -46,13 +49,15 @@ class Blueprint(SmorestBlueprint):
     ARGUMENTS_PARSER = _Parser()
 
 
+def id_field(**kwargs) -> ma.fields.Integer:
+    """An id in a request body or query: 1 up to the database's integer range."""
+    return ma.fields.Integer(validate=ma.validate.Range(min=1, max=MAX_ID), **kwargs)
+
+
 class PageArgs(ma.Schema):
     limit = ma.fields.Integer(load_default=DEFAULT_LIMIT,
                               validate=ma.validate.Range(min=1, max=MAX_LIMIT))
-    before = ma.fields.Integer(
-        validate=ma.validate.Range(min=1),
-        metadata={"description": "Cursor from `next`: items older than this id"},
-    )
+    before = id_field(metadata={"description": "Cursor from `next`: items older than this id"})
 
 
 def page_schema(item_schema: type[ma.Schema], name: str) -> type[ma.Schema]:
@@ -98,7 +103,11 @@ def authenticate_bearer(scope: Scope) -> ApiToken:
         granted.add(Scope.API_READ)  # a token that may write may read what it wrote
     if scope not in granted:
         raise Forbidden(f"this token lacks the {scope} scope")
-    token.last_used_at = utcnow()
+    now = utcnow()
+    # Record use at most once a minute: writing the token row on every request would make
+    # every request with this token queue on that row's lock until commit.
+    if token.last_used_at is None or now - token.last_used_at > TOKEN_USE_RESOLUTION:
+        token.last_used_at = now
     g.api_token = token
     return token
 

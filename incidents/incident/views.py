@@ -23,6 +23,7 @@ from incidents.incident.forms import (
 from incidents.incident.models import Incident, Severity, Source, Status
 from incidents.timeline import service as timeline
 from incidents.timeline.models import TimelineEvent
+from slackbot import notify
 
 bp = Blueprint("incidents", __name__)
 
@@ -108,9 +109,10 @@ def detail(incident_id: int):
 
 
 def _apply(incident_id: int, action) -> object:
-    """Run a change against the incident, commit, and go back to its page."""
+    """Run a change against the incident, commit, tell its Slack channel, go back to its page."""
     db = get_session()
     incident = _incident_or_404(incident_id)
+    before = notify.snapshot(incident)
     try:
         action(db, incident)
     except DomainError as exc:
@@ -118,6 +120,7 @@ def _apply(incident_id: int, action) -> object:
         flash(exc.message, "error")
     else:
         db.commit()
+        notify.post_changes(incident, before, by=g.user.display_name)
     return redirect(url_for("incidents.detail", incident_id=incident_id))
 
 

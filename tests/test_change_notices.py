@@ -1,0 +1,43 @@
+"""Status and severity changes made in the browser or the API reach the incident's Slack channel."""
+
+from incidents.incident import service
+from tests.fake_slack import (  # noqa: F401  (fixtures)
+    _fake_slack_fixture,
+    _slack_app_config_fixture,
+)
+
+
+def _incident_with_channel(session, channel="C-incident-7"):
+    incident = service.declare(session=session, title="Queue backlog")
+    incident.slack_channel_id = channel
+    session.commit()
+    return incident
+
+
+def test_browser_status_change_is_posted_to_the_incident_channel(client, auth, session,
+                                                                 fake_slack):
+    incident = _incident_with_channel(session)
+    auth.login_as("responder", name="Rita")
+    client.post(f"/incidents/{incident.id}/status", data={"severity": "SEV1",
+                                                           "status": "identified"})
+    posted = fake_slack.wait_for("chat.postMessage")[0]
+    assert posted["channel"] == "C-incident-7"
+    text = posted["text"]
+    assert "SEV3" in text and "SEV1" in text and "identified" in text and "Rita" in text
+
+
+def test_api_resolve_is_posted_with_the_review_link(api, session, fake_slack):
+    incident = _incident_with_channel(session)
+    api.patch(f"/api/v1/incidents/{incident.id}", json={"status": "resolved"})
+    text = fake_slack.wait_for("chat.postMessage")[0]["text"]
+    assert "resolved" in text and f"/incidents/{incident.id}/review" in text
+
+
+def test_note_alone_posts_nothing(client, auth, session, fake_slack):
+    import time
+
+    incident = _incident_with_channel(session)
+    auth.login_as("responder")
+    client.post(f"/incidents/{incident.id}/notes", data={"text": "looking"})
+    time.sleep(0.5)
+    assert fake_slack.calls_to("chat.postMessage") == []
