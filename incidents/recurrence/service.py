@@ -31,9 +31,9 @@ from incidents.timeline.models import TimelineEvent
 
 # Per-signal caps: enough to find the defect's earlier shapes, small enough to stay fast.
 PER_SIGNAL = 50
-TEXT_POOL = 200
+TEXT_POOL = 100
 MAX_FINGERPRINTS = 20
-WRITEUP_CHARS = 4000
+WRITEUP_CHARS = 1500
 
 WEIGHTS = {"fingerprint": 5.0, "dedup_key": 4.0, "service_defect": 3.0, "station": 2.0,
            "title": 3.0, "text": 2.0}
@@ -90,9 +90,12 @@ def candidates(*, session: Session, incident_id: int, limit: int = 5) -> list[Ca
     excluded = _excluded(session, incident_id)
     scores: dict[int, _Scores] = defaultdict(_Scores)
 
-    def consider(query, weight: float, reason) -> None:
-        for row in session.execute(query.where(*_earlier(incident))
-                                   .order_by(Incident.started_at.desc()).limit(PER_SIGNAL)):
+    def consider(query, weight: float, reason, newest_first=None) -> None:
+        # Newest first by the row id the lookup's index already holds, so the scan stops
+        # after PER_SIGNAL matches instead of sorting every match.
+        order = newest_first if newest_first is not None else Incident.started_at.desc()
+        for row in session.execute(query.where(*_earlier(incident)).order_by(order)
+                                   .limit(PER_SIGNAL)):
             if row[0] not in excluded:
                 scores[row[0]].add(weight, reason(row) if callable(reason) else reason)
 
@@ -114,7 +117,8 @@ def candidates(*, session: Session, incident_id: int, limit: int = 5) -> list[Ca
                  .where(Incident.service == incident.service,
                         Review.defect_class == review.defect_class),
                  WEIGHTS["service_defect"],
-                 f"same service ({incident.service}) and defect class ({review.defect_class})")
+                 f"same service ({incident.service}) and defect class ({review.defect_class})",
+                 newest_first=Incident.id.desc())
     if review is not None:
         missed = session.execute(
             select(Station.id, Station.name).join(StationFinding,
@@ -124,7 +128,8 @@ def candidates(*, session: Session, incident_id: int, limit: int = 5) -> list[Ca
             consider(select(Incident.id).join(Review, Review.incident_id == Incident.id)
                      .join(StationFinding, StationFinding.review_id == Review.id)
                      .where(StationFinding.station_id == station_id),
-                     WEIGHTS["station"], f"{name} missed it too")
+                     WEIGHTS["station"], f"{name} missed it too",
+                     newest_first=StationFinding.id.desc())
     _score_text(session, incident, review, scores, excluded)
     return _ranked(session, scores, limit)
 

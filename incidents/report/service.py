@@ -103,13 +103,21 @@ def recurrence_report(*, session: Session, filters: ReportFilter, now: datetime,
     }
 
 
+def _scoped(query, incident_id, where: list):
+    """Restrict `query` to the report's incidents; unfiltered, skip the join altogether."""
+    if not where:
+        return query
+    return query.join(Incident, Incident.id == incident_id).where(*where)
+
+
 def _leaks_by_station(session: Session, where: list) -> list[dict]:
     """Incidents whose review findings name each station, blindest first. Stations still on
     the line show even with no leak; removed ones only when they leaked."""
-    leaks = (select(StationFinding.station_id, func.count().label("leaks"))
-             .join(Review, Review.id == StationFinding.review_id)
-             .join(Incident, Incident.id == Review.incident_id).where(*where)
-             .group_by(StationFinding.station_id).subquery())
+    findings = select(StationFinding.station_id, func.count().label("leaks"))
+    if where:
+        findings = _scoped(findings.join(Review, Review.id == StationFinding.review_id),
+                           Review.incident_id, where)
+    leaks = findings.group_by(StationFinding.station_id).subquery()
     count = func.coalesce(leaks.c.leaks, 0)
     rows = session.execute(
         select(Station.id, Station.name, count)
@@ -121,8 +129,8 @@ def _leaks_by_station(session: Session, where: list) -> list[dict]:
 
 def _recurrences(where: list):
     """Confirmed recurrences whose (later) incident is in the report's population."""
-    return (select(RecurrenceLink.id).join(Incident, Incident.id == RecurrenceLink.incident_id)
-            .where(*where))
+    links = select(RecurrenceLink.id).select_from(RecurrenceLink)
+    return _scoped(links, RecurrenceLink.incident_id, where)
 
 
 def _recurrences_by_defect_class(session: Session, where: list) -> list[dict]:
@@ -151,10 +159,10 @@ def _recurrences_by_station(session: Session, where: list) -> list[dict]:
 def _top_fingerprints(session: Session, where: list) -> list[dict]:
     """Alert fingerprints seen on more than one incident, most incidents first."""
     count = func.count(TimelineEvent.incident_id.distinct()).label("incidents")
+    events = select(TimelineEvent.fingerprint, count).where(
+        TimelineEvent.fingerprint.is_not(None))
     rows = session.execute(
-        select(TimelineEvent.fingerprint, count)
-        .join(Incident, Incident.id == TimelineEvent.incident_id)
-        .where(TimelineEvent.fingerprint.is_not(None), *where)
+        _scoped(events, TimelineEvent.incident_id, where)
         .group_by(TimelineEvent.fingerprint).having(count > 1)
         .order_by(count.desc(), TimelineEvent.fingerprint).limit(TOP_FINGERPRINTS))
     return [{"fingerprint": fp, "incidents": n} for fp, n in rows]
