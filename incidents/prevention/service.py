@@ -189,17 +189,12 @@ def update(
         audit.record(action="prevention.status_changed", old=str(old), new=str(target),
                      **extra, **record)
     if item.status == PreventionStatus.DONE and item.kind in GUARDED_KINDS and not item.guard_url:
-        raise _guard_needed(item)
+        raise Refused(
+            f"a done {PreventionKind(item.kind).value} item needs its guard_url: the link to "
+            "the check, test, constraint or alert that fails if the defect comes back",
+            field="guard_url")
     session.flush()
     return item
-
-
-def _guard_needed(item: PreventionItem) -> Refused:
-    return Refused(
-        f"a done {PreventionKind(item.kind).value} item needs its guard_url: the link to the "
-        "check, test, constraint or alert that fails if the defect comes back",
-        field="guard_url",
-    )
 
 
 def _move(item: PreventionItem, old: PreventionStatus, target: PreventionStatus,
@@ -216,9 +211,7 @@ def _move(item: PreventionItem, old: PreventionStatus, target: PreventionStatus,
     elif old == PreventionStatus.DROPPED:
         item.dropped_reason = None
     if target == PreventionStatus.DONE:
-        if item.kind in GUARDED_KINDS and not item.guard_url:
-            raise _guard_needed(item)
-        item.completed_at = now
+        item.completed_at = now  # update() then checks the guard a done item needs
     elif old == PreventionStatus.DONE:
         item.completed_at = None  # reopened: the next done starts a new watch window
     item.status = target
