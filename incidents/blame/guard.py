@@ -148,6 +148,7 @@ _FORGOT = re.compile(r"forgot|neglected", re.IGNORECASE)
 _HUMAN_VERB = re.compile(r"forgot|neglected|ignored|overlooked|(?:did not|didn't|never) |"
                          r"should|could|pushed|merged|approved|committed", re.IGNORECASE)
 _ADVERB = re.compile(r"[a-z]+ly")
+SUBJECT_WINDOW = 160
 _DETERMINERS = frozenset("the our a an their his her my new".split())
 _WORD = re.compile(rf"{_MENTION}|[A-Za-z][\w'-]*")
 _CLAUSE_END = re.compile(r"[.!?;:,()\n\"“”]|\b(?:and|but|because|so|while|when|after|"
@@ -211,8 +212,10 @@ def _person_failure(text: str, match: re.Match) -> Flag | None:
 def _subject(text: str, verb_start: int) -> tuple[str, int, bool] | None:
     """The head word of the clause before the verb, where its phrase starts, and whether it
     opens a sentence; None when the clause has no subject."""
-    clause_start = 0
-    for end in _CLAUSE_END.finditer(text, 0, verb_start):
+    # A subject sits within a clause of the verb; looking back a bounded window keeps a long
+    # write-up linear to check (the preview runs on every pause in typing).
+    clause_start = max(0, verb_start - SUBJECT_WINDOW)
+    for end in _CLAUSE_END.finditer(text, clause_start, verb_start):
         clause_start = end.end()
     words = list(_WORD.finditer(text, clause_start, verb_start))
     while words and (words[-1].group(0).lower() in _FILLERS
@@ -233,7 +236,7 @@ def _subject(text: str, verb_start: int) -> tuple[str, int, bool] | None:
             start = word.start()
         else:
             break
-    before = text[:head.start()].rstrip()
+    before = text[max(0, head.start() - 10):head.start()].rstrip()
     initial = not before or before[-1] in ".!?\n#*->"
     return head.group(0), start, initial
 
