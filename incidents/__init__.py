@@ -6,12 +6,24 @@ from pathlib import Path
 
 from flask import Flask
 from flask_wtf.csrf import CSRFProtect
+from werkzeug.routing import IntegerConverter
 
 from incidents.config import DEFAULT_SECRET_KEY, Defaults, default_database_url, load_settings
 
 ROOT = Path(__file__).resolve().parent.parent
 INSTANCE_PATH = str(ROOT / "instance")
 csrf = CSRFProtect()
+# Ids are 32-bit integer columns on PostgreSQL; a larger one cannot name a row.
+MAX_ID = 2**31 - 1
+
+
+class DatabaseId(IntegerConverter):
+    """`<int:…>` in every route: an id past the database's range is not found (404), instead
+    of reaching the database and failing there."""
+
+    def __init__(self, url_map, *args, **kwargs):
+        kwargs.setdefault("max", MAX_ID)
+        super().__init__(url_map, *args, **kwargs)
 
 
 class InsecureSecretKey(RuntimeError):
@@ -42,6 +54,7 @@ def configure(app: Flask, test_config: dict | None) -> None:
             "to a long random value (python -c 'import secrets; print(secrets.token_hex(32))'), "
             "or set FLASK_DEBUG=1 for local development."
         )
+    app.url_map.converters["int"] = DatabaseId
     # Production serves over HTTPS (behind the load balancer): cookies never travel in clear.
     app.config["SESSION_COOKIE_SECURE"] = production
 

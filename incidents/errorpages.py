@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, jsonify, render_template, request
-from werkzeug.exceptions import HTTPException, InternalServerError
+from flask import Flask, g, jsonify, render_template, request
+from sqlalchemy.exc import DataError
+from werkzeug.exceptions import BadRequest, HTTPException, InternalServerError
 
 from incidents.errors import DomainError
 
@@ -64,6 +65,17 @@ def handle_domain_error(exc: DomainError):
     return render_template("error.html", error=exc), exc.status
 
 
+def handle_unstorable(exc: Exception):
+    # A value the database cannot hold (a number past its integer range) came from the
+    # request: the sender's mistake, answered as such, with nothing half-written.
+    session = g.get("db_session")
+    if session is not None:
+        session.rollback()
+    log.warning("refused a value the database cannot store on %s %s: %s", request.method,
+                request.path, str(getattr(exc, "orig", exc)).splitlines()[0])
+    return handle_http_exception(BadRequest("a value in the request is out of range"))
+
+
 def handle_unexpected(exc: Exception):
     log.exception("unhandled error on %s %s", request.method, request.path)
     return handle_http_exception(InternalServerError())
@@ -72,4 +84,7 @@ def handle_unexpected(exc: Exception):
 def init_app(app: Flask) -> None:
     app.register_error_handler(HTTPException, handle_http_exception)
     app.register_error_handler(DomainError, handle_domain_error)
+    # sqlite3 raises OverflowError for integers past 64 bits; PostgreSQL a DataError.
+    app.register_error_handler(DataError, handle_unstorable)
+    app.register_error_handler(OverflowError, handle_unstorable)
     app.register_error_handler(Exception, handle_unexpected)

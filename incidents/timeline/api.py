@@ -2,7 +2,15 @@
 
 import marshmallow as ma
 
-from incidents.api import Blueprint, PageArgs, next_url, page_schema, secured, token_label
+from incidents.api import (
+    Blueprint,
+    PageArgs,
+    id_field,
+    next_url,
+    page_schema,
+    secured,
+    token_label,
+)
 from incidents.auth.models import Scope
 from incidents.db import get_session
 from incidents.incident import service as incidents
@@ -37,8 +45,7 @@ class TimelineArgs(PageArgs):
     class Meta:
         exclude = ("before",)
 
-    after = ma.fields.Integer(validate=ma.validate.Range(min=1),
-                              metadata={"description": "Cursor from `next`: events after this id"})
+    after = id_field(metadata={"description": "Cursor from `next`: events after this id"})
 
 
 EventPage = page_schema(EventOut, "EventPage")
