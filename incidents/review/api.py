@@ -49,7 +49,7 @@ def review_body(session: Session, review: Review) -> dict:
                    "question": f.flag.question, "phrase": f.flag.phrase, "where": f.where,
                    "kept_reason": f.kept.reason if f.kept else None}
                   for f in service.flags(review)],
-        "missing": service.missing_for_publish(session=session, review=review),
+        "missing": service.missing_for_publish(session=session, review=review, items=items),
     }
 
 

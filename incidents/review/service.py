@@ -373,14 +373,19 @@ def linkable_items(*, session: Session, review: Review, limit: int = 200) -> lis
 
 # --- states and the publish gate ------------------------------------------------------------
 
-def missing_for_publish(*, session: Session, review: Review) -> list[str]:
-    """The gate's codes (keys of GATE) this review does not yet satisfy, in the gate's order."""
+def missing_for_publish(*, session: Session, review: Review,
+                        items: list[PreventionItem] | None = None) -> list[str]:
+    """The gate's codes (keys of GATE) this review does not yet satisfy, in the gate's order.
+
+    `items` spares a query when the caller already holds the linked prevention items.
+    """
     missing = []
     if not review.findings:
         missing.append("station_finding")
     if review.defect_class is None:
         missing.append("defect_class")
-    items = prevention_items(session=session, review=review) if review.id else []
+    if items is None:
+        items = prevention_items(session=session, review=review) if review.id else []
     if not any(counts_for_gate(item) for item in items):
         missing.append("structural_prevention_item")
     if any(f.kept is None for f in flags(review)):

@@ -55,7 +55,7 @@ def _context(review, **extra) -> dict:
         flags=service.flags(review),
         items=items,
         weakness={item.id: service.weakness(item) for item in items},
-        missing=service.missing_for_publish(session=db, review=review),
+        missing=service.missing_for_publish(session=db, review=review, items=items),
         gate=service.GATE,
         reasons=dict(REASONS),
         defect_classes=dict(DEFECT_CLASSES),
