@@ -43,6 +43,12 @@ def test_reviewer_writes_is_refused_adds_structural_item_and_publishes(
     page.wait_for_url(f"**/incidents/{incident.id}/review")
     assert page.get_by_test_id("time-to-detect").inner_text() == "7m 00s"
     assert page.locator("#write-up").is_hidden()  # steps are tabs
+    _step(page, "Publish")
+    missing = page.get_by_test_id("gate").locator("li.missing").all_inner_texts()
+    assert len(missing) == 3
+    for piece, line_text in zip(("station finding", "defect class", "structural prevention"),
+                                missing, strict=True):
+        assert line_text.startswith("✗") and piece in line_text
 
     _step(page, "Write-up")
     editor = page.locator("#markdown")
