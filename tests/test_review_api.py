@@ -190,3 +190,25 @@ def test_openapi_describes_the_review_routes(client):
     assert "422" in paths[review + "/publish"]["post"]["responses"]
     for path in (review + "/findings", review + "/prevention-items", "/api/v1/blame-check"):
         assert "post" in paths[path]
+
+
+@pytest.mark.parametrize(("path", "body"), [
+    ("", {"markdown": "x", "revision": 2**63}),
+    ("/findings", {"station_id": 2**63, "reason": "no_check"}),
+    ("/prevention-items", {"id": 2**40}),
+])
+def test_out_of_range_numbers_are_400_not_a_crash(api, url, path, body):
+    send = api.put if path == "" else api.post
+    response = send(url + path, json=body)
+    assert response.status_code == 400 and "fields" in response.json
+
+
+def test_nul_characters_are_dropped_not_a_crash(api, url, session):
+    saved = api.put(url, json={"markdown": "before\u0000after", "revision": 0})
+    assert saved.status_code == 200 and saved.json["markdown"] == "beforeafter"
+    finding = api.post(url + "/findings", json={"station_id": _station_id(session),
+                                                 "reason": "flaky", "note": "n\u0000ote"})
+    assert finding.status_code == 201 and finding.json["note"] == "note"
+    kept = api.post(url + "/kept-flags", json={"rule": "forgot", "phrase": "for\u0000got",
+                                                "reason": "quoted\u0000"})
+    assert kept.status_code == 201

@@ -12,6 +12,7 @@ from incidents.db import get_session
 from incidents.review import service
 from incidents.review.models import Review
 from incidents.review.schemas import (
+    MAX_ID,
     BlameCheckIn,
     BlameCheckOut,
     FindingIn,
@@ -32,7 +33,7 @@ RevisionPage = page_schema(RevisionOut, "RevisionPage")
 
 class RevisionArgs(ma.Schema):
     limit = ma.fields.Integer(load_default=50, validate=ma.validate.Range(min=1, max=200))
-    before = ma.fields.Integer(validate=ma.validate.Range(min=1), metadata={
+    before = ma.fields.Integer(validate=ma.validate.Range(min=1, max=MAX_ID), metadata={
         "description": "Cursor from `next`: revisions older than this one"})
 
 
@@ -124,6 +125,7 @@ def set_finding(data, incident_id):
 @secured(blp, Scope.API_WRITE, 404, 422)
 @blp.response(204)
 def delete_finding(incident_id, station_id):
+    """Take a station's finding off the review."""
     session, review = _started(incident_id)
     service.remove_finding(session=session, review=review, station_id=station_id)
     session.commit()

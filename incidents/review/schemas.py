@@ -5,6 +5,8 @@ import marshmallow as ma
 from incidents.blame import guard
 from incidents.review.models import DefectClass, MissReason, ReviewState
 
+MAX_ID = 2**31 - 1  # ids and revisions are 32-bit integers in the database
+
 _defect_classes = [d.value for d in DefectClass]
 _reasons = [r.value for r in MissReason]
 
@@ -19,7 +21,7 @@ class FindingOut(ma.Schema):
 
 
 class FindingIn(ma.Schema):
-    station_id = ma.fields.Integer(required=True)
+    station_id = ma.fields.Integer(required=True, validate=ma.validate.Range(min=1, max=MAX_ID))
     reason = ma.fields.String(required=True, validate=ma.validate.OneOf(_reasons))
     note = ma.fields.String(load_default="", validate=ma.validate.Length(max=5000))
     cheapest = ma.fields.Boolean(load_default=False)
@@ -72,12 +74,13 @@ class ReviewIn(ma.Schema):
     markdown = ma.fields.String(validate=ma.validate.Length(max=200_000))
     defect_class = ma.fields.String(allow_none=True,
                                     validate=ma.validate.OneOf(_defect_classes))
-    revision = ma.fields.Integer(required=True, validate=ma.validate.Range(min=0), metadata={
-        "description": "The revision this edit started from; a stale one answers 409"})
+    revision = ma.fields.Integer(
+        required=True, validate=ma.validate.Range(min=0, max=MAX_ID),
+        metadata={"description": "The revision this edit started from; a stale one answers 409"})
 
 
 class ItemLinkIn(ma.Schema):
-    id = ma.fields.Integer(required=True, validate=ma.validate.Range(min=1))
+    id = ma.fields.Integer(required=True, validate=ma.validate.Range(min=1, max=MAX_ID))
 
 
 class KeepFlagIn(ma.Schema):

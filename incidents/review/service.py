@@ -137,7 +137,7 @@ def save(
         if len(markdown) > MAX_MARKDOWN:
             raise InvalidInput(f"the write-up is longer than {MAX_MARKDOWN} characters",
                                field="markdown")
-        values["markdown"] = markdown.replace("\r\n", "\n")
+        values["markdown"] = _text(markdown).replace("\r\n", "\n")
     if defect_class is not _UNCHANGED:
         values["defect_class"] = parse_defect_class(defect_class)
     return _write(session, review, base_revision, author, author_label, **values)
@@ -168,6 +168,11 @@ def _write(session: Session, review: Review, base_revision: int, author: User | 
         # The unique (review, revision) backs the conditional update up.
         raise StaleReview(review, base_revision) from None
     return review
+
+
+def _text(value: str | None) -> str:
+    # PostgreSQL text cannot hold NUL; it carries no meaning in a write-up anyway.
+    return (value or "").replace("\x00", "")
 
 
 def _editable(review: Review) -> None:
@@ -224,7 +229,7 @@ def set_finding(
     """
     _editable(review)
     reason = _reason(reason)
-    note = (note or "").strip()
+    note = _text(note).strip()
     if len(note) > MAX_NOTE:
         raise InvalidInput(f"note is longer than {MAX_NOTE} characters", field="note")
     station = line.get(session=session, station_id=station_id)
@@ -292,10 +297,10 @@ def keep_flag(*, session: Session, review: Review, rule: str, phrase: str, reaso
     _editable(review)
     if rule not in guard.QUESTIONS:
         raise InvalidInput(f"unknown blame rule {rule!r}", field="rule")
-    phrase = guard.normalise(phrase or "")
+    phrase = guard.normalise(_text(phrase))
     if not phrase:
         raise InvalidInput("name the phrase to keep", field="phrase")
-    reason = (reason or "").strip()
+    reason = _text(reason).strip()
     if not reason:
         raise InvalidInput("say why this phrasing stays", field="reason")
     if len(reason) > MAX_REASON:
