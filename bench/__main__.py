@@ -42,10 +42,14 @@ def parse_args(argv=None) -> argparse.Namespace:
 def guarded(name: str, database: str, fn) -> list[Result]:
     """Run one measurement; a failure becomes a missed row, and the others still run."""
     try:
-        return fn()
+        results = fn()
     except Exception as exc:  # a benchmark reports what broke and carries on
         traceback.print_exc()
-        return [Result(name, database, f"failed: {type(exc).__name__}: {exc}"[:160], "", False)]
+        results = [Result(name, database, f"failed: {type(exc).__name__}: {exc}"[:160], "",
+                          False)]
+    for r in results:  # as they come, so a long run shows progress
+        print(f"  {r.measurement} [{r.database}]: {r.figures}", file=sys.stderr)
+    return results
 
 
 def run_database(db: Database, args) -> list[Result]:

@@ -19,7 +19,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import requests
-from sqlalchemy import create_engine, event, text
+from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 import incidents.models as models
@@ -119,33 +119,18 @@ def server_env(database_url: str, **extra) -> dict:
     return env
 
 
-def login(client, email: str, password: str = PASSWORD) -> None:
-    """Sign in through the real form, CSRF token and all."""
-    page = client.get("/login").get_data(as_text=True)
+def login_form(page: str, email: str, password: str = PASSWORD) -> dict:
+    """The login form's fields, with the CSRF token the page carries."""
     token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page)
-    data = {"email": email, "password": password}
-    if token:
-        data["csrf_token"] = token.group(1)
-    response = client.post("/login", data=data)
+    return {"email": email, "password": password, "csrf_token": token.group(1) if token else ""}
+
+
+def login(client, email: str) -> None:
+    """Sign a test client in through the real form."""
+    page = client.get("/login").get_data(as_text=True)
+    response = client.post("/login", data=login_form(page, email))
     if response.status_code != 302:
         raise RuntimeError(f"bench login failed: {response.status_code}")
-
-
-@contextlib.contextmanager
-def count_queries(engine):
-    """Count SQL statements on `engine` inside the block (transaction control excluded)."""
-    statements: list[str] = []
-
-    def before(_conn, _cursor, statement, *_args):
-        if not statement.lstrip().upper().startswith(
-                ("BEGIN", "SAVEPOINT", "RELEASE", "COMMIT", "ROLLBACK")):
-            statements.append(statement)
-
-    event.listen(engine, "before_cursor_execute", before)
-    try:
-        yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", before)
 
 
 def percentile(values: list[float], p: float) -> float:

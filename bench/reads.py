@@ -7,10 +7,11 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
-from bench.harness import PASSWORD, Result, count_queries, login, ms, percentile, timed
+from bench.harness import PASSWORD, Result, login, ms, percentile, timed
 from bench.seed import Seeded
 from incidents.auth import service as auth
 from incidents.db import new_session
+from tests.helpers import count_queries
 
 
 @dataclass

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import statistics
 import threading
 import time
@@ -10,7 +9,7 @@ import time
 import psutil
 import requests
 
-from bench.harness import PASSWORD, Gunicorn, Result, ms, percentile, server_env
+from bench.harness import Gunicorn, Result, login_form, ms, percentile, server_env
 from bench.reads import Actors
 from bench.seed import Seeded
 from incidents.db import new_session
@@ -44,10 +43,8 @@ def memory(db, actors: Actors, seeded: Seeded) -> list[Result]:
         worker = psutil.Process(server.worker_pid())
         browser = requests.Session()
         page = browser.get(server.url + "/login", timeout=30).text
-        token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page)
-        browser.post(server.url + "/login", timeout=30, allow_redirects=False, data={
-            "email": actors.email, "password": PASSWORD,
-            "csrf_token": token.group(1) if token else ""})
+        browser.post(server.url + "/login", timeout=30, allow_redirects=False,
+                     data=login_form(page, actors.email))
         baseline = worker.memory_info().rss
         peak = [baseline]
         done = threading.Event()
