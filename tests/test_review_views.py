@@ -177,6 +177,7 @@ def test_station_walk_records_and_removes_findings(auth, client, page_url, sessi
 @pytest.mark.parametrize("data", [
     {"reason": "no_check"},
     {"station_id": "x", "reason": "no_check"},
+    {"station_id": 2**63, "reason": "no_check"},
     {"station_id": 1, "reason": "bad_luck"},
 ])
 def test_station_walk_rejects_bad_input(auth, client, page_url, session, incident, data):

@@ -13,6 +13,8 @@ from wtforms import (
 )
 from wtforms.validators import URL, DataRequired, InputRequired, Length, NumberRange, Optional
 
+from incidents.review.schemas import MAX_ID
+
 DEFECT_CLASSES = [
     ("logic", "Logic"),
     ("contract", "Contract / integration"),
@@ -55,13 +57,14 @@ class WriteUpForm(FlaskForm):
     markdown = TextAreaField("Write-up (Markdown)", validators=[Length(max=200_000)])
     defect_class = SelectField("Defect class", default="",
                                choices={"": "— choose —", **dict(DEFECT_CLASSES)})
-    revision = IntegerField("Revision", validators=[InputRequired(), NumberRange(min=0)])
+    revision = IntegerField("Revision", validators=[InputRequired(),
+                                                    NumberRange(min=0, max=MAX_ID)])
     step = HiddenField(default="write-up")
     submit = SubmitField("Save")
 
 
 class FindingForm(FlaskForm):
-    station_id = IntegerField(validators=[InputRequired()])
+    station_id = IntegerField(validators=[InputRequired(), NumberRange(min=1, max=MAX_ID)])
     reason = SelectField("Why did it not?", choices=dict(REASONS))
     note = TextAreaField("Note", validators=[Optional(), Length(max=5000)])
     cheapest = BooleanField("The cheapest place to catch this class next time")
@@ -74,7 +77,7 @@ class KeepFlagForm(FlaskForm):
 
 
 class LinkItemForm(FlaskForm):
-    item_id = IntegerField("Item", validators=[InputRequired(), NumberRange(min=1)])
+    item_id = IntegerField("Item", validators=[InputRequired(), NumberRange(min=1, max=MAX_ID)])
 
 
 class NewItemForm(FlaskForm):
