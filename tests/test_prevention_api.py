@@ -37,6 +37,7 @@ def test_create_refuses_bad_input_with_the_field_named(api):
         ({"due_date": "next week"}, "due_date"),
         ({"tracker_url": "ftp://tracker/1"}, "tracker_url"),
         ({"station_id": "four"}, "station_id"),
+        ({"station_id": 2**31}, "station_id"),  # past the database's integers
     ]
     for fields, field in cases:
         response = create(api, **fields)
@@ -106,6 +107,8 @@ def test_list_filters_and_pages(api, session):
         incident.id]
     assert api.get("/api/v1/prevention-items?strength=7").status_code == 400
     assert api.get("/api/v1/prevention-items?outcome=lost").status_code == 400
+    assert api.get(f"/api/v1/prevention-items?incident_id={2**40}").json["field"] == (
+        "incident_id")
 
     first = api.get("/api/v1/prevention-items?limit=2").json
     assert len(first["items"]) == 2 and first["next"]

@@ -69,6 +69,7 @@ def test_api_refuses_bad_recurrences(api, api_reader, session):
     later = api.post(f"/api/v1/incidents/{earlier.id}/recurrences", json={"of": current.id})
     assert later.status_code == 400 and "earlier" in later.json["error"]
     assert api.post(url, json={"of": 999}).status_code == 404
+    assert api.post(url, json={"of": 2**31}).json["field"] == "of"
     assert api.post("/api/v1/incidents/999/recurrences", json={"of": earlier.id}
                     ).status_code == 404
     assert api_reader.post(url, json={"of": earlier.id}).status_code == 403

@@ -5,6 +5,7 @@ from __future__ import annotations
 import marshmallow as ma
 from flask import current_app
 
+from incidents import MAX_ID
 from incidents.api import Blueprint, PageArgs, next_url, page_schema, secured, token_label
 from incidents.auth.models import Scope
 from incidents.db import get_session, utcnow
@@ -16,6 +17,7 @@ blp = Blueprint("prevention_api", __name__, url_prefix="/api/v1",
 
 _kinds = [k.value for k in PreventionKind]
 _statuses = [s.value for s in PreventionStatus]
+_an_id = ma.validate.Range(min=1, max=MAX_ID)  # past the database's integers nothing matches
 
 
 def watch_window() -> int:
@@ -62,7 +64,7 @@ class ItemOut(ma.Schema):
 class ItemCreate(ma.Schema):
     title = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=300))
     kind = ma.fields.String(required=True, validate=ma.validate.OneOf(_kinds))
-    station_id = ma.fields.Integer(load_default=None, allow_none=True)
+    station_id = ma.fields.Integer(load_default=None, allow_none=True, validate=_an_id)
     owner_team = ma.fields.String(load_default=None, allow_none=True,
                                   validate=ma.validate.Length(max=100))
     due_date = ma.fields.Date(load_default=None, allow_none=True)
@@ -82,10 +84,10 @@ class ItemQuery(PageArgs):
     status = ma.fields.String(validate=ma.validate.OneOf(_statuses))
     kind = ma.fields.String(validate=ma.validate.OneOf(_kinds))
     strength = ma.fields.Integer(validate=ma.validate.Range(min=0, max=5))
-    station_id = ma.fields.Integer()
+    station_id = ma.fields.Integer(validate=_an_id)
     overdue = ma.fields.Boolean()
     outcome = ma.fields.String(validate=ma.validate.OneOf([o.value for o in Outcome]))
-    incident_id = ma.fields.Integer()
+    incident_id = ma.fields.Integer(validate=_an_id)
 
 
 ItemPage = page_schema(ItemOut, "PreventionItemPage")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import marshmallow as ma
 
+from incidents import MAX_ID
 from incidents.api import Blueprint, secured, token_label
 from incidents.auth.models import Scope
 from incidents.db import get_session
@@ -50,12 +51,16 @@ class ConfirmedOut(ma.Schema):
                                           required=True)
 
 
+_an_id = ma.validate.Range(min=1, max=MAX_ID)
+
+
 class RecurrenceCreate(ma.Schema):
-    of = ma.fields.Integer(required=True, metadata={"description": "The earlier incident's id"})
+    of = ma.fields.Integer(required=True, validate=_an_id,
+                           metadata={"description": "The earlier incident's id"})
 
 
 class DismissalCreate(ma.Schema):
-    candidate_id = ma.fields.Integer(required=True)
+    candidate_id = ma.fields.Integer(required=True, validate=_an_id)
 
 
 def _list(name: str, schema) -> type[ma.Schema]:
