@@ -133,3 +133,15 @@ def test_openapi_documents_the_prevention_routes(api):
     paths = api.get("/api/v1/openapi.json").json["paths"]
     assert {"get", "post"} <= set(paths["/api/v1/prevention-items"])
     assert {"get", "patch"} <= set(paths["/api/v1/prevention-items/{item_id}"])
+
+
+def test_nul_characters_are_dropped_not_a_server_error(api):
+    created = create(api, title="Contract\x00 test", owner_team="pay\x00ments",
+                     description="a\x00b")
+    assert created.status_code == 201, created.json
+    assert created.json["title"] == "Contract test" and created.json["owner_team"] == "payments"
+    url = f"/api/v1/prevention-items/{created.json['id']}"
+    assert api.patch(url, json={"guard_url": "https://ci/\x00x"}).json["guard_url"] == (
+        "https://ci/x")
+    assert api.get("/api/v1/prevention-items?team=pay%00ments").json["items"][0]["id"] == (
+        created.json["id"])

@@ -237,6 +237,10 @@ def test_bad_report_arguments_are_refused(api_reader, auth, client):
     backwards = api_reader.get("/api/v1/reports/recurrence?from=2026-05-01&to=2026-04-01")
     assert backwards.status_code == 400 and backwards.json["field"] == "to"
     assert api_reader.get("/api/v1/reports/recurrence?format=xml").status_code == 400
+    assert api_reader.get("/api/v1/reports/recurrence?team=a%00b&service=%00").status_code == 200
+    doc = api_reader.get("/api/v1/openapi.json").json
+    content = doc["paths"]["/api/v1/reports/recurrence"]["get"]["responses"]["200"]["content"]
+    assert set(content) == {"application/json", "text/csv"}
     assert api_reader.client.get("/api/v1/reports/recurrence").status_code == 401
     auth.login_as("lead")
     page = client.get("/reports/recurrence?from=yesterday")

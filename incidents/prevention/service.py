@@ -37,8 +37,13 @@ def _kind(value) -> PreventionKind:
         raise InvalidInput(f"kind must be one of {allowed}", field="kind") from None
 
 
+def _text(value: str | None) -> str:
+    """Stripped text without NUL characters, which PostgreSQL text cannot hold."""
+    return (value or "").replace("\x00", "").strip()
+
+
 def _url(value: str | None, field: str) -> str | None:
-    value = (value or "").strip() or None
+    value = _text(value) or None
     if value is not None and not value.startswith(("https://", "http://")):
         raise InvalidInput(f"{field} must be an http(s) URL", field=field)
     return value
@@ -57,7 +62,7 @@ def create_item(
     actor: User | None = None,
     actor_label: str = "",
 ) -> PreventionItem:
-    title = (title or "").strip()
+    title = _text(title)
     if not title:
         raise InvalidInput("a prevention item needs a title", field="title")
     if len(title) > MAX_TITLE:
@@ -68,10 +73,10 @@ def create_item(
         title=title,
         kind=_kind(kind),
         station_id=station_id,
-        owner_team=auth.team_named(session=session, name=owner_team),
+        owner_team=auth.team_named(session=session, name=_text(owner_team)),
         due_date=due_date,
         tracker_url=_url(tracker_url, "tracker_url"),
-        description=(description or "").strip(),
+        description=_text(description),
         created_by_id=actor.id if actor else None,
     )
     session.add(item)
@@ -204,7 +209,7 @@ def _move(item: PreventionItem, old: PreventionStatus, target: PreventionStatus,
         raise Refused(f"a {old.value} item cannot move to {target.value}; it may move to "
                       f"{allowed}", field="status")
     if target == PreventionStatus.DROPPED:
-        reason = (dropped_reason or "").strip()
+        reason = _text(dropped_reason)
         if not reason:
             raise Refused("dropping an item needs a dropped_reason", field="dropped_reason")
         item.dropped_reason = reason
@@ -262,7 +267,7 @@ def filtered(query: Select, filters: ItemFilter, *, today: date, now: datetime,
     """Apply the board's and the API's filters to a query over PreventionItem."""
     if filters.team:
         query = query.where(PreventionItem.owner_team_id.in_(
-            select(Team.id).where(Team.name == filters.team)))
+            select(Team.id).where(Team.name == _text(filters.team))))
     if filters.status:
         query = query.where(PreventionItem.status == _status(filters.status))
     if filters.kind:

@@ -43,6 +43,9 @@ class ReportFilter:
     service: str | None = None
 
     def __post_init__(self):
+        # NUL cannot be in a PostgreSQL text value, so it cannot be in a team or service name.
+        self.team = (self.team or "").replace("\x00", "") or None
+        self.service = (self.service or "").replace("\x00", "") or None
         if self.start and self.end and self.end < self.start:
             raise InvalidInput("to is before from", field="to")
 
