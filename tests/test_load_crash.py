@@ -19,8 +19,7 @@ from dataclasses import dataclass, field
 import psutil
 import pytest
 import requests
-from sqlalchemy import create_engine, func, select, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import create_engine, func, select
 from sqlalchemy.orm import Session
 
 from incidents import ROOT
@@ -30,7 +29,8 @@ from incidents.hooks.models import Delivery
 from incidents.incident.models import Incident, Status
 from incidents.line import service as line
 from incidents.timeline.models import EventKind, TimelineEvent
-from tests.conftest import BACKENDS, _postgres_base_url
+from tests.conftest import BACKENDS
+from tests.test_migration_upgrade import fresh_postgres
 
 pytestmark = [pytest.mark.slow,
               pytest.mark.skipif("postgresql" not in BACKENDS, reason="needs PostgreSQL")]
@@ -44,14 +44,7 @@ PASSWORD = "load-test-password"
 
 @pytest.fixture
 def load_database(worker_id) -> str:
-    base = make_url(_postgres_base_url())
-    name = f"{base.database}_{worker_id}_load"
-    admin = create_engine(base.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    url = base.set(database=name).render_as_string(hide_password=False)
+    url = fresh_postgres(worker_id, "load")
     engine = create_engine(url)
     Base.metadata.create_all(engine)
     engine.dispose()

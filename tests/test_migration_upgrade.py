@@ -20,19 +20,24 @@ from tests.conftest import BACKENDS, _postgres_base_url
 from tests.test_dataport import dump, filled_sqlite
 
 
-@pytest.fixture(params=BACKENDS)
-def blank_url(request, tmp_path, worker_id) -> str:
-    """A database with no tables at all, for Alembic to build."""
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'migrated.db'}"
+def fresh_postgres(worker_id: str, purpose: str) -> str:
+    """A new, empty PostgreSQL database of this worker's own, for one purpose."""
     base = make_url(_postgres_base_url())
-    name = f"{base.database}_{worker_id}_migrations"
+    name = f"{base.database}_{worker_id}_{purpose}"
     admin = create_engine(base.set(database="postgres"), isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         conn.execute(text(f'CREATE DATABASE "{name}"'))
     admin.dispose()
     return base.set(database=name).render_as_string(hide_password=False)
+
+
+@pytest.fixture(params=BACKENDS)
+def blank_url(request, tmp_path, worker_id) -> str:
+    """A database with no tables at all, for Alembic to build."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'migrated.db'}"
+    return fresh_postgres(worker_id, "migrations")
 
 
 def alembic_config(url: str) -> Config:

@@ -295,3 +295,25 @@ def test_passwords_are_stored_as_slow_salted_hashes(session, make_user):
     hashes = session.scalars(select(User.password_hash).where(User.id.in_([a.id, b.id]))).all()
     assert hashes[0] != hashes[1]
     assert all(h.startswith(("scrypt:", "pbkdf2:")) for h in hashes)
+
+
+@pytest.mark.parametrize("target", [
+    "https://evil.example/", "//evil.example/", "/\\evil.example/", "/\\/evil.example/",
+    "/\t/evil.example/", "/\n/evil.example", "\\\\evil.example", "javascript:alert(1)",
+    "/%0a/evil.example",
+])
+def test_login_never_redirects_off_site(client, make_user, target):
+    user = make_user("viewer")
+    response = client.post("/login", query_string={"next": target},
+                           data={"email": user.email, "password": "correct-horse-battery"})
+    assert response.status_code == 302
+    location = response.headers["Location"]
+    assert location.startswith("/") and not location.startswith("//"), location
+    assert not any(ch == "\\" or ord(ch) < 0x21 for ch in location), location
+
+
+def test_login_keeps_a_same_site_next_path(client, make_user):
+    user = make_user("viewer")
+    response = client.post("/login", query_string={"next": "/incidents/3?x=1"},
+                           data={"email": user.email, "password": "correct-horse-battery"})
+    assert response.headers["Location"] == "/incidents/3?x=1"

@@ -19,9 +19,11 @@ bp = Blueprint("auth", __name__)
 
 
 def _safe_next(target: str | None) -> str:
-    # Only same-site paths: an open redirect after login is a phishing gift.
+    # Only same-site paths: an open redirect after login is a phishing gift. Browsers read
+    # a backslash as a slash and drop tabs and newlines, so `/\evil` and `/\t/evil` are `//evil`.
     if target and target.startswith("/") and not target.startswith("//") \
-            and not urlsplit(target).netloc:
+            and not urlsplit(target).netloc \
+            and not any(ch == "\\" or ord(ch) < 0x21 for ch in target):
         return target
     return url_for("incidents.list_incidents")
 
