@@ -128,7 +128,12 @@ def main(argv=None) -> int:
             return 2
         for db in databases:
             print(f"benchmarking on {db.name}…", file=sys.stderr)
-            results += run_database(db, args)
+            try:
+                results += run_database(db, args)
+            except Exception as exc:  # seeding or setup broke: still print what was measured
+                traceback.print_exc()
+                results.append(Result("setup", db.name, f"failed: {type(exc).__name__}: {exc}"
+                                      [:160], "", False))
     print(table(results))
     if not postgres:
         print("\n(PostgreSQL skipped: set BENCH_DATABASE_URL, e.g. "
