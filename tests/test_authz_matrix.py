@@ -19,7 +19,8 @@ from incidents import demo
 from incidents.auth import service as auth
 from incidents.auth.models import Role
 from incidents.auth.permissions import _epoch
-from incidents.incident.models import Incident
+from incidents.incident import service as incidents
+from incidents.review import service as reviews
 
 ROLES = [r.value for r in Role]
 PRINCIPALS = ["anonymous", *ROLES, "wrong_scope_token", "right_token"]
@@ -92,7 +93,7 @@ MATRIX: dict[str, Policy] = {
     "POST /incidents/<int:incident_id>/events/<int:event_id>": page("responder"),
     # review
     # A draft review is for reviewers; once published every role reads it (the review tests
-    # cover that). Incident 1 of the demo set has a draft at most.
+    # cover that). The incident the rows name has a draft.
     "GET /incidents/<int:incident_id>/review": page("reviewer"),
     "POST /incidents/<int:incident_id>/review": page("reviewer"),
     "POST /incidents/<int:incident_id>/review/preview": page("reviewer"),
@@ -127,6 +128,11 @@ MATRIX: dict[str, Policy] = {
     "GET /admin/tokens": page("admin"),
     "POST /admin/tokens": page("admin"),
     "POST /admin/tokens/<int:token_id>/revoke": page("admin"),
+    "GET /admin/line": page("admin"),
+    "POST /admin/line/stations": page("admin"),
+    "POST /admin/line/stations/<int:station_id>": page("admin"),
+    "POST /admin/line/stations/<int:station_id>/move": page("admin"),
+    "POST /admin/line/stations/<int:station_id>/remove": page("admin"),
     "GET /admin/paging": page("admin"),
     "POST /admin/paging/<sender>": page("admin"),
     # JSON API
@@ -191,8 +197,12 @@ def world(app, session):
     throwaway_token, _ = auth.create_token(session=session, name="throwaway", scopes=["hooks"])
     auth.create_user(session=session, email="throwaway@example.com", password="x" * 12)
     demo.load(session=session)
+    # The incident every row names: open, with a draft review (a state the policy pins down).
+    incident = incidents.declare(session=session, title="Matrix incident", severity="SEV2")
+    review = reviews.start(session=session, incident_id=incident.id)
+    reviews.save(session=session, review=review, base_revision=review.revision,
+                 markdown="Draft write-up")
     session.commit()
-    incident = session.get(Incident, 1)
     return {"incident_id": incident.id, "event_id": incident.events[0].id, "station_id": 1,
             "item_id": 1, "kept_id": 1, "number": 1, "token_id": throwaway_token.id,
             "user_id": 2, "sender": "generic", "filename": "linecheck.css"}

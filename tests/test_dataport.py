@@ -25,7 +25,10 @@ def fill_every_table(session: Session) -> None:
     admin = session.scalar(select(m.User).where(m.User.email == "admin@linecheck.test"))
     odd = "Ünïcode ✓ 🚒 \"quotes\" <b>tags</b>\nsecond line\ttab \\ backslash"
     stamp = datetime(2026, 3, 1, 12, 30, 45, 123456, tzinfo=UTC)
-    first, second = session.scalars(select(m.Incident).order_by(m.Incident.id).limit(2))
+    # Two incidents the demo set left without a review, so this one can add its own.
+    first, second = session.scalars(
+        select(m.Incident).where(m.Incident.id.not_in(select(m.Review.incident_id)))
+        .order_by(m.Incident.id).limit(2))
     session.add(m.LoginAttempt(key="someone@example.com|127.0.0.1", attempted_at=stamp))
     auth.create_token(session=session, name="export test", scopes=["api:read", "hooks"])
     event = timeline.add_event(session=session, incident=first, text=odd, external_key="ext-1",
@@ -161,7 +164,8 @@ def test_export_preserves_types_as_json(tmp_path):
     settings = next(r["row"] for r in rows if r["table"] == "sender_settings")
     assert settings["enabled"] is False
     assert settings["service_teams"]["nested"] == {"a": [1, 2.5, None, True]}
-    item = next(r["row"] for r in rows if r["table"] == "prevention_items")
+    item = next(r["row"] for r in rows if r["table"] == "prevention_items"
+                and r["row"]["title"].startswith("Contract test for amounts"))
     assert item["due_date"] == "2026-12-31"
     assert item["completed_at"] == "2026-03-01T12:30:45.123456+00:00"
     incident = next(r["row"] for r in rows if r["table"] == "incidents")
