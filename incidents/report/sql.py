@@ -1,13 +1,15 @@
 """Portable SQL pieces the report is built from: durations, months, grouped medians.
 
-PostgreSQL has `percentile_cont`; SQLite does not, so there the median is taken with window
-functions (ROW_NUMBER and COUNT per group) inside the same single query. Either way one
-statement answers a whole grouped figure, however many rows it covers.
+PostgreSQL has `percentile_cont`; SQLite does not, so there `median()` is a small aggregate
+function registered on the connection. Either way one statement answers a whole grouped
+figure, however many rows it covers.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, Select, and_, case, func, select
+import statistics
+
+from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy.orm import Session
 
 
@@ -38,21 +40,8 @@ def grouped(session: Session, rows: Select, *, group: str | None = None,
         columns = [func.percentile_cont(0.5).within_group(source.c[name]).label(name)
                    for name in medians]
     else:
-        part = source.c[group] if group else None
-        ranks = []
-        for name in medians:
-            value = source.c[name]
-            ranks.append(func.row_number().over(partition_by=part,
-                                                order_by=(value.is_(None), value))
-                         .label(f"{name}__rn"))
-            ranks.append(func.count(value).over(partition_by=part).label(f"{name}__n"))
-        source = select(source, *ranks).subquery()
-        columns = []
-        for name in medians:
-            rn, n, value = source.c[f"{name}__rn"], source.c[f"{name}__n"], source.c[name]
-            # The middle row (odd n) or the two middle rows (even n) of the non-NULL values.
-            middle = and_(value.is_not(None), 2 * rn >= n, 2 * rn <= n + 2)
-            columns.append(func.avg(case((middle, value))).label(name))
+        _register_median(session)
+        columns = [func.median(source.c[name]).label(name) for name in medians]
     columns += [func.coalesce(func.sum(source.c[name]), 0).label(name) for name in sums]
     query = select(*([source.c[group]] if group else []), func.count().label("count"), *columns)
     if group:
@@ -66,3 +55,23 @@ def grouped(session: Session, rows: Select, *, group: str | None = None,
             item[name] = int(item[name])
         result.append(item)
     return result
+
+
+class _Median:
+    """SQLite aggregate `median(x)`: PostgreSQL's percentile_cont(0.5), NULLs ignored."""
+
+    def __init__(self):
+        self.values: list[float] = []
+
+    def step(self, value) -> None:
+        if value is not None:
+            self.values.append(value)
+
+    def finalize(self) -> float | None:
+        return statistics.median(self.values) if self.values else None
+
+
+def _register_median(session: Session) -> None:
+    # One pass that keeps each group's values beats window functions, which sort every row
+    # once per median. Registering is per connection and cheap, so it is done on each use.
+    session.connection().connection.driver_connection.create_aggregate("median", 1, _Median)
