@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
+from functools import cache
 
-from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import insert, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from incidents.auth.models import User
 from incidents.db import as_utc, utcnow
@@ -33,9 +35,9 @@ def add_event(
 ) -> TimelineEvent | None:
     """Append an event. With an `external_key` already on this incident, add nothing, return None.
 
-    The duplicate check is the database's unique constraint, inside a savepoint, so two
-    concurrent deliveries of the same event cannot both land and the caller's transaction
-    survives the refused one.
+    The duplicate check is the database's unique constraint, as INSERT … ON CONFLICT DO
+    NOTHING: two concurrent deliveries of the same event cannot both land, the caller's
+    transaction survives the refused one, and no savepoint is needed.
     """
     text = (text or "").strip()
     if not text:
@@ -48,7 +50,10 @@ def add_event(
         raise InvalidInput(
             f"kind must be one of {', '.join(k.value for k in EventKind)}", field="kind"
         ) from None
-    fields = dict(
+    if incident.id is None:
+        session.flush()
+    values = dict(
+        incident_id=incident.id,
         text=text,
         kind=kind,
         occurred_at=as_utc(occurred_at) or utcnow(),
@@ -59,20 +64,24 @@ def add_event(
         external_key=external_key,
         fingerprint=fingerprint,
     )
-    if external_key is None:
-        event = TimelineEvent(incident=incident, **fields)
-        session.add(event)
-        session.flush()
-        return event
-    # Built inside the savepoint: one built outside would already hang on incident.events
-    # when begin_nested() flushes, and be flushed (or warned about) outside the savepoint.
-    try:
-        with session.begin_nested():
-            event = TimelineEvent(incident=incident, **fields)
-            session.add(event)
-    except IntegrityError:
-        return None
+    # One INSERT … RETURNING instead of the unit of work: timelines take bursts of events
+    # (alert storms, a channel full of notes), and this is their hot path.
+    statement = _insert(session.get_bind().dialect.name, once=external_key is not None)
+    event = session.scalars(statement, [values]).first()
+    if event is not None:
+        set_committed_value(event, "incident", incident)
     return event
+
+
+@cache
+def _insert(dialect: str, *, once: bool):
+    """An INSERT into the timeline; with `once`, one that skips an (incident, key) seen before."""
+    if not once:
+        return insert(TimelineEvent).returning(TimelineEvent)
+    upsert = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}[dialect]
+    return (upsert(TimelineEvent)
+            .on_conflict_do_nothing(index_elements=["incident_id", "external_key"])
+            .returning(TimelineEvent))
 
 
 def edit_event(
