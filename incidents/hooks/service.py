@@ -12,7 +12,7 @@ import hashlib
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -33,6 +33,7 @@ from incidents.hooks.events import (
 from incidents.hooks.models import Delivery, SenderSettings
 from incidents.incident import service as incidents
 from incidents.incident.models import DetectionMethod, Incident, Severity
+from incidents.once import insert_once
 from incidents.timeline import service as timeline
 from incidents.timeline.models import EventKind, TimelineEvent
 
@@ -141,26 +142,34 @@ def receive(
     usable = [_fitted(e) for e in events if e.action != Action.OTHER]
     if not usable:
         return Outcome("ignored", "this event type is not one Linecheck uses; nothing written")
-    delivery = Delivery(sender=sender, delivery_key=fit_key(delivery_key.replace("\x00", "")))
-    try:
-        with session.begin_nested():
-            session.add(delivery)
-    except IntegrityError:
+    # Triggers first, so the other events of one notification find the incident they open.
+    ordered = sorted(enumerate(usable), key=lambda pair: pair[1].action != Action.TRIGGER)
+    # One look-up (and row lock) per dedup key, not per alert: a storm's notification carries
+    # dozens of alerts of one group.
+    triggered = {event.dedup_key for event in usable if event.action == Action.TRIGGER}
+    found = {key: _latest(session, source, key, open_only=key in triggered)
+             for key in dict.fromkeys(event.dedup_key for _, event in ordered)}
+    first = found[ordered[0][1].dedup_key]
+    delivery_key = fit_key(delivery_key.replace("\x00", ""))
+    delivery_id = session.scalar(
+        insert_once(session, Delivery, "sender", "delivery_key", returning=Delivery.id),
+        {"sender": sender, "delivery_key": delivery_key, "received_at": utcnow(),
+         "incident_id": first.id if first else None})
+    if delivery_id is None:
         return Outcome("duplicate", "this delivery was received before; nothing changed")
 
     outcome = Outcome("applied")
-    # Triggers first, so the other events of one notification find the incident they open.
-    ordered = sorted(enumerate(usable), key=lambda pair: pair[1].action != Action.TRIGGER)
     for index, event in ordered:
-        applied = _apply(session, sender, source, settings, event,
-                         fallback_key=fit_key(f"{sender}:{delivery.delivery_key}:{index}"),
+        applied = _apply(session, sender, source, settings, event, found,
+                         fallback_key=fit_key(f"{sender}:{delivery_key}:{index}"),
                          outcome=outcome)
         if applied is not None and applied.id not in outcome.incident_ids:
             outcome.incident_ids.append(applied.id)
     if not outcome.incident_ids:
         return Outcome("ignored", "no open incident matches these events; nothing written")
-    delivery.incident_id = outcome.incident_ids[0]
-    session.flush()
+    if first is None or first.id != outcome.incident_ids[0]:
+        session.execute(update(Delivery).where(Delivery.id == delivery_id)
+                        .values(incident_id=outcome.incident_ids[0]))
     outcome.message = f"{outcome.events_added} timeline event(s) added"
     return outcome
 
@@ -189,14 +198,18 @@ def _fitted(event: HookEvent) -> HookEvent:
 
 
 def _apply(session: Session, sender: str, source: str, settings: SenderSettings,
-           event: HookEvent, *, fallback_key: str, outcome: Outcome) -> Incident | None:
-    """Apply one event; return the incident it touched, or None when there is none to touch."""
-    if event.action == Action.TRIGGER:
-        incident = _open_or_join(session, sender, source, settings, event, outcome)
-    else:
-        incident = _latest(session, source, event.dedup_key)
-        if incident is None:
-            return None
+           event: HookEvent, found: dict[str, Incident | None], *, fallback_key: str,
+           outcome: Outcome) -> Incident | None:
+    """Apply one event; return the incident it touched, or None when there is none to touch.
+
+    `found` maps dedup keys to their incidents for this delivery; an opened one joins it.
+    """
+    incident = found[event.dedup_key]
+    if event.action == Action.TRIGGER and incident is None:
+        incident = found[event.dedup_key] = _declare(session, sender, source, settings, event,
+                                                     outcome)
+    if incident is None:
+        return None
     kind = {
         Action.TRIGGER: EventKind.ALERT,
         Action.ACKNOWLEDGE: EventKind.ACTION,
@@ -225,11 +238,9 @@ def _apply(session: Session, sender: str, source: str, settings: SenderSettings,
     return incident
 
 
-def _open_or_join(session: Session, sender: str, source: str, settings: SenderSettings,
-                  event: HookEvent, outcome: Outcome) -> Incident:
-    incident = _open(session, source, event.dedup_key)
-    if incident is not None:
-        return incident
+def _declare(session: Session, sender: str, source: str, settings: SenderSettings,
+             event: HookEvent, outcome: Outcome) -> Incident:
+    """Open the incident for the event's dedup key, or join one a concurrent delivery opened."""
     started_at = as_utc(event.occurred_at) or utcnow()
     try:
         # Two deliveries of one group may race to open it: the unique open dedup key lets one
@@ -269,10 +280,12 @@ def _open(session: Session, source: str, dedup_key: str) -> Incident | None:
     ).first()
 
 
-def _latest(session: Session, source: str, dedup_key: str) -> Incident | None:
-    """The open incident for the key, else the most recent one (late notes still land)."""
+def _latest(session: Session, source: str, dedup_key: str, *,
+            open_only: bool = False) -> Incident | None:
+    """The open incident for the key, else (unless `open_only`) the most recent one: late
+    notes still land."""
     incident = _open(session, source, dedup_key)
-    if incident is not None:
+    if incident is not None or open_only:
         return incident
     return session.scalars(
         select(Incident)

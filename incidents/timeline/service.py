@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 from datetime import datetime
-from functools import cache
 
 from sqlalchemy import insert, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -14,6 +12,7 @@ from incidents.auth.models import User
 from incidents.db import as_utc, utcnow
 from incidents.errors import InvalidInput, NotFound
 from incidents.incident.models import Incident
+from incidents.once import insert_once
 from incidents.timeline.models import EventKind, TimelineEvent, TimelineEventRevision
 
 MAX_TEXT = 20_000
@@ -66,22 +65,15 @@ def add_event(
     )
     # One INSERT … RETURNING instead of the unit of work: timelines take bursts of events
     # (alert storms, a channel full of notes), and this is their hot path.
-    statement = _insert(session.get_bind().dialect.name, once=external_key is not None)
+    if external_key is None:
+        statement = insert(TimelineEvent).returning(TimelineEvent)
+    else:
+        statement = insert_once(session, TimelineEvent, "incident_id", "external_key",
+                                returning=TimelineEvent)
     event = session.scalars(statement, [values]).first()
     if event is not None:
         set_committed_value(event, "incident", incident)
     return event
-
-
-@cache
-def _insert(dialect: str, *, once: bool):
-    """An INSERT into the timeline; with `once`, one that skips an (incident, key) seen before."""
-    if not once:
-        return insert(TimelineEvent).returning(TimelineEvent)
-    upsert = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}[dialect]
-    return (upsert(TimelineEvent)
-            .on_conflict_do_nothing(index_elements=["incident_id", "external_key"])
-            .returning(TimelineEvent))
 
 
 def edit_event(
