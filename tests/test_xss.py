@@ -14,6 +14,7 @@ import pytest
 from sqlalchemy import select
 
 from incidents.auth import service as auth
+from incidents.hooks import service as hook_settings
 from incidents.incident import service as incidents
 from incidents.incident.models import Incident
 from incidents.line import service as line
@@ -149,6 +150,11 @@ def hostile(app, client, api, make_token, session, slack, fake_slack):
         api.post(f"/api/v1/incidents/{main}/review/prevention-items",
                  json={"id": item.get_json()["id"]})
     auth.create_token(session=session, name=VECTORS[3], scopes=["api:read"])
+    for vector in VECTORS[:3]:  # admin-entered text is rendered to everyone too
+        line.add_station(session=session, name=vector[:120], catches=vector)
+    hook_settings.save_settings(session=session, sender="generic", enabled=True,
+                                default_severity="SEV3", default_team=VECTORS[10][:90],
+                                service_teams={VECTORS[1][:100]: VECTORS[2][:90]})
     session.commit()
     return {"admin": admin, "incident_ids": ids, "main": main}
 
@@ -163,7 +169,7 @@ def pages_to_check(session, main: int) -> list[str]:
         f"/incidents/{main}/review/revisions", f"/incidents/{main}/review/revisions/1",
         f"/incidents/{main}/recurrences", "/prevention", f"/prevention/{item}",
         "/reports/recurrence", "/admin/users", "/admin/tokens", "/admin/paging", "/profile",
-        "/incidents/new",
+        "/incidents/new", "/admin/line",
     ]
 
 
