@@ -205,13 +205,17 @@ def test_api_answers_are_json_not_html(api, hostile):
     assert json.loads(response.get_data(as_text=True))["title"] == VECTORS[0]
 
 
-@pytest.mark.browser
-def test_no_vector_runs_or_injects_in_chromium(live_server, page, session, hostile):
+def sign_in(page, live_server) -> None:
     page.goto(f"{live_server}/login")
     page.fill("input[name=email]", "admin-xss@example.com")
     page.fill("input[name=password]", "correct-horse-battery")
     page.click("button[type=submit], input[type=submit]")
     page.wait_for_url(f"{live_server}/incidents")
+
+
+@pytest.mark.browser
+def test_no_vector_runs_or_injects_in_chromium(live_server, page, session, hostile):
+    sign_in(page, live_server)
     for url in pages_to_check(session, hostile["main"]):
         page.goto(live_server + url)
         page.wait_for_load_state("load")
@@ -222,11 +226,7 @@ def test_no_vector_runs_or_injects_in_chromium(live_server, page, session, hosti
 
 @pytest.mark.browser
 def test_live_preview_in_chromium_injects_nothing(live_server, page, hostile):
-    page.goto(f"{live_server}/login")
-    page.fill("input[name=email]", "admin-xss@example.com")
-    page.fill("input[name=password]", "correct-horse-battery")
-    page.click("button[type=submit], input[type=submit]")
-    page.wait_for_url(f"{live_server}/incidents")
+    sign_in(page, live_server)
     page.goto(f"{live_server}/incidents/{hostile['main']}/review#write-up")
     textarea = page.locator("#markdown")
     textarea.fill("")
