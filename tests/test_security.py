@@ -232,10 +232,12 @@ def test_unknown_email_and_wrong_password_get_the_same_answer(client, make_user,
 def test_unknown_email_takes_about_as_long_as_wrong_password(client, make_user):
     user = make_user("viewer")
     _login(client, user.email, "warm-up")
-    known = [_login(client, user.email, f"wrong-{i}")[1] for i in range(4)]
-    unknown = [_login(client, f"nobody{i}@example.com", "wrong")[1] for i in range(4)]
+    known = [_login(client, user.email, f"wrong-{i}")[1] for i in range(6)]
+    unknown = [_login(client, f"nobody{i}@example.com", "wrong")[1] for i in range(6)]
     ratio = statistics.median(unknown) / statistics.median(known)
-    assert 0.5 < ratio < 2, (known, unknown)
+    # Without the dummy hash an unknown email answers in a few percent of the time; the wide
+    # band keeps a busy shared machine from making this flaky.
+    assert 1 / 3 < ratio < 3, (known, unknown)
 
 
 def test_throttling_treats_unknown_and_known_emails_alike(client, make_user):
