@@ -65,6 +65,10 @@ class Incident(Base):
         Index("ix_incidents_status_id", "status", "id"),
         Index("ix_incidents_service_id", "service", "id"),
         Index("ix_incidents_started_at", "started_at"),
+        # Recurrence candidates: a service's (a dedup key's) incidents newest first, walked
+        # back from a start time.
+        Index("ix_incidents_service_started_at", "service", "started_at"),
+        Index("ix_incidents_dedup_key_started_at", "dedup_key", "started_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -90,12 +90,11 @@ def candidates(*, session: Session, incident_id: int, limit: int = 5) -> list[Ca
     excluded = _excluded(session, incident_id)
     scores: dict[int, _Scores] = defaultdict(_Scores)
 
-    def consider(query, weight: float, reason, newest_first=None) -> None:
-        # Newest first by the row id the lookup's index already holds, so the scan stops
-        # after PER_SIGNAL matches instead of sorting every match.
-        order = newest_first if newest_first is not None else Incident.started_at.desc()
-        for row in session.execute(query.where(*_earlier(incident)).order_by(order)
-                                   .limit(PER_SIGNAL)):
+    def consider(query, weight: float, reason) -> None:
+        # Newest first: the (service, started_at) and started_at indexes hold that order, so
+        # a lookup walks back from this incident and stops after PER_SIGNAL matches.
+        for row in session.execute(query.where(*_earlier(incident))
+                                   .order_by(Incident.started_at.desc()).limit(PER_SIGNAL)):
             if row[0] not in excluded:
                 scores[row[0]].add(weight, reason(row) if callable(reason) else reason)
 
@@ -117,27 +116,30 @@ def candidates(*, session: Session, incident_id: int, limit: int = 5) -> list[Ca
                  .where(Incident.service == incident.service,
                         Review.defect_class == review.defect_class),
                  WEIGHTS["service_defect"],
-                 f"same service ({incident.service}) and defect class ({review.defect_class})",
-                 newest_first=Incident.id.desc())
+                 f"same service ({incident.service}) and defect class ({review.defect_class})")
     if review is not None:
         missed = session.execute(
             select(Station.id, Station.name).join(StationFinding,
                                                   StationFinding.station_id == Station.id)
             .where(StationFinding.review_id == review.id)).all()
         for station_id, name in missed:
-            consider(select(Incident.id).join(Review, Review.incident_id == Incident.id)
-                     .join(StationFinding, StationFinding.review_id == Review.id)
-                     .where(StationFinding.station_id == station_id),
-                     WEIGHTS["station"], f"{name} missed it too",
-                     newest_first=StationFinding.id.desc())
-    _score_text(session, incident, review, scores, excluded)
-    return _ranked(session, scores, limit)
+            # EXISTS per incident, walked newest first from this one: a join would read every
+            # finding of the station (thousands) to keep fifty.
+            consider(select(Incident.id).where(
+                         select(StationFinding.id).join(Review,
+                                                        Review.id == StationFinding.review_id)
+                         .where(Review.incident_id == Incident.id,
+                                StationFinding.station_id == station_id).exists()),
+                     WEIGHTS["station"], f"{name} missed it too")
+    started = _score_text(session, incident, review, scores, excluded)
+    return _ranked(session, scores, started, limit)
 
 
 def _score_text(session: Session, incident: Incident, review: Review | None,
-                scores: dict[int, _Scores], excluded: set[int]) -> None:
+                scores: dict[int, _Scores], excluded: set[int]) -> dict[int, datetime]:
     """Score title and write-up overlap over a bounded pool: the incidents already found by a
-    signal, the same service's most recent ones, and the most recent ones of any service."""
+    signal, the same service's most recent ones, and the most recent ones of any service.
+    Answer when each pooled incident started (every scored one is in the pool)."""
     recent = select(Incident.id).where(*_earlier(incident)).order_by(Incident.started_at.desc())
     pool = set(scores) | set(session.scalars(recent.limit(TEXT_POOL // 2)))
     if incident.service:
@@ -145,14 +147,16 @@ def _score_text(session: Session, incident: Incident, review: Review | None,
                                     .limit(TEXT_POOL)))
     pool -= excluded
     if not pool:
-        return
+        return {}
     title = words(incident.title)
     text = words(incident.description) | words(review.markdown if review else "")
     rows = session.execute(
-        select(Incident.id, Incident.title, Incident.description,
+        select(Incident.id, Incident.started_at, Incident.title, Incident.description,
                func.substr(Review.markdown, 1, WRITEUP_CHARS))
         .outerjoin(Review, Review.incident_id == Incident.id).where(Incident.id.in_(pool)))
-    for other_id, other_title, description, markdown in rows:
+    started = {}
+    for other_id, other_started, other_title, description, markdown in rows:
+        started[other_id] = other_started
         other_title_words = words(other_title)
         shared = title & other_title_words
         title_score = similarity(title, other_title_words)
@@ -162,17 +166,21 @@ def _score_text(session: Session, incident: Incident, review: Review | None,
         text_score = similarity(text, words(description) | words(markdown))
         if text_score >= MIN_TEXT_SIMILARITY:
             scores[other_id].add(WEIGHTS["text"] * text_score, "similar write-up")
+    return started
 
 
-def _ranked(session: Session, scores: dict[int, _Scores], limit: int) -> list[Candidate]:
+def _ranked(session: Session, scores: dict[int, _Scores], started: dict[int, datetime],
+            limit: int) -> list[Candidate]:
+    """The best `limit`, ties newest first; only those are loaded as incidents."""
     if not scores:
         return []
+    best = sorted(scores.items(),
+                  key=lambda pair: (-pair[1].score, -started[pair[0]].timestamp()))[:limit]
     found = {i.id: i for i in session.scalars(
-        select(Incident).where(Incident.id.in_(scores)).options(selectinload(Incident.team)))}
-    ranked = sorted(scores.items(),
-                    key=lambda pair: (-pair[1].score, -found[pair[0]].started_at.timestamp()))
+        select(Incident).where(Incident.id.in_([i for i, _ in best]))
+        .options(selectinload(Incident.team)))}
     return [Candidate(incident=found[i], score=round(s.score, 2), reasons=s.reasons)
-            for i, s in ranked[:limit]]
+            for i, s in best]
 
 
 def _excluded(session: Session, incident_id: int) -> set[int]:
