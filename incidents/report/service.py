@@ -148,14 +148,19 @@ def _recurrences_by_defect_class(session: Session, where: list) -> list[dict]:
 
 def _recurrences_by_station(session: Session, where: list) -> list[dict]:
     """Recurrences per station the recurring incident's review says missed it."""
-    count = func.count().label("recurrences")
+    # `+ 0` keeps SQLite from grouping along the station index, which visits every finding
+    # (tens of thousands) instead of the few that belong to recurrences.
+    station_id = StationFinding.station_id + 0
+    counts = (_recurrences(where)
+              .with_only_columns(station_id.label("station_id"),
+                                 func.count().label("recurrences"))
+              .join(Review, Review.incident_id == RecurrenceLink.incident_id)
+              .join(StationFinding, StationFinding.review_id == Review.id)
+              .group_by(station_id).subquery())
     rows = session.execute(
-        _recurrences(where).with_only_columns(Station.id, Station.name, count)
-        .join(Review, Review.incident_id == RecurrenceLink.incident_id)
-        .join(StationFinding, StationFinding.review_id == Review.id)
-        .join(Station, Station.id == StationFinding.station_id)
-        .group_by(Station.id, Station.name, Station.position)
-        .order_by(count.desc(), Station.position))
+        select(Station.id, Station.name, counts.c.recurrences)
+        .join(counts, counts.c.station_id == Station.id)
+        .order_by(counts.c.recurrences.desc(), Station.position))
     return [{"station_id": sid, "station": name, "recurrences": n} for sid, name, n in rows]
 
 
