@@ -12,7 +12,7 @@ import hashlib
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -159,12 +159,17 @@ def receive(
         return Outcome("duplicate", "this delivery was received before; nothing changed")
 
     outcome = Outcome("applied")
+    pending = Pending(session, outcome)
+    # Whether an incident resolves is decided once, after the last of its resolve events here.
+    last_resolve = {event.dedup_key: index for index, event in ordered
+                    if event.action == Action.RESOLVE}
     for index, event in ordered:
-        applied = _apply(session, sender, source, settings, event, found,
+        applied = _apply(session, sender, source, settings, event, found, pending,
                          fallback_key=fit_key(f"{sender}:{delivery_key}:{index}"),
-                         outcome=outcome)
+                         decide=last_resolve.get(event.dedup_key) == index, outcome=outcome)
         if applied is not None and applied.id not in outcome.incident_ids:
             outcome.incident_ids.append(applied.id)
+    pending.write()
     if not outcome.incident_ids:
         return Outcome("ignored", "no open incident matches these events; nothing written")
     if first is None or first.id != outcome.incident_ids[0]:
@@ -197,9 +202,28 @@ def _fitted(event: HookEvent) -> HookEvent:
     )
 
 
+@dataclass
+class Pending:
+    """Timeline events of one delivery not yet written: a notification's alerts land in one
+    INSERT per incident instead of one each."""
+
+    session: Session
+    outcome: Outcome
+    events: dict[int, tuple[Incident, list[dict]]] = field(default_factory=dict)
+
+    def add(self, incident: Incident, **event) -> None:
+        self.events.setdefault(incident.id, (incident, []))[1].append(event)
+
+    def write(self) -> None:
+        for incident, events in self.events.values():
+            self.outcome.events_added += timeline.add_events(
+                session=self.session, incident=incident, events=events)
+        self.events.clear()
+
+
 def _apply(session: Session, sender: str, source: str, settings: SenderSettings,
-           event: HookEvent, found: dict[str, Incident | None], *, fallback_key: str,
-           outcome: Outcome) -> Incident | None:
+           event: HookEvent, found: dict[str, Incident | None], pending: Pending, *,
+           fallback_key: str, decide: bool, outcome: Outcome) -> Incident | None:
     """Apply one event; return the incident it touched, or None when there is none to touch.
 
     `found` maps dedup keys to their incidents for this delivery; an opened one joins it.
@@ -216,18 +240,15 @@ def _apply(session: Session, sender: str, source: str, settings: SenderSettings,
         Action.RESOLVE: EventKind.RESOLUTION,
     }.get(event.action, EventKind(event.note_kind))
     text = event.text or event.title or str(event.action)
-    added = None
     # A resolve without alert ids is the whole incident's: the resolution event is the
     # status change itself, written by the incident service.
     if event.action != Action.RESOLVE or event.alert_id:
-        added = timeline.add_event(
-            session=session, incident=incident, kind=kind, text=text,
-            occurred_at=event.occurred_at, author_name=event.author or sender, source=sender,
-            link=event.link, external_key=event.external_key or fallback_key,
-            fingerprint=event.fingerprint,
-        )
-        outcome.events_added += added is not None
-    if event.action == Action.RESOLVE and incident.is_open:
+        pending.add(incident, kind=kind, text=text, occurred_at=event.occurred_at,
+                    author_name=event.author or sender, source=sender, link=event.link,
+                    external_key=event.external_key or fallback_key,
+                    fingerprint=event.fingerprint)
+    if event.action == Action.RESOLVE and decide and incident.is_open:
+        pending.write()  # whether every alert has resolved is read from the timeline
         resolved_at = _resolved_at(session, incident, event)
         if resolved_at is not None:
             incidents.resolve(session=session, incident=incident,
@@ -268,16 +289,25 @@ def _declare(session: Session, sender: str, source: str, settings: SenderSetting
     return incident
 
 
+# FOR UPDATE: events for one incident apply one delivery at a time (PostgreSQL; SQLite's
+# BEGIN IMMEDIATE already serialises writers), so "resolved once" and "every alert resolved"
+# are decided on current data. Built once: every delivery runs them.
+_OPEN = (select(Incident)
+         .where(Incident.source == bindparam("source"),
+                Incident.open_dedup_key == bindparam("dedup_key"))
+         .with_for_update()
+         .execution_options(populate_existing=True))
+_LATEST = (select(Incident)
+           .where(Incident.source == bindparam("source"),
+                  Incident.dedup_key == bindparam("dedup_key"))
+           .order_by(Incident.id.desc())
+           .limit(1)
+           .with_for_update()
+           .execution_options(populate_existing=True))
+
+
 def _open(session: Session, source: str, dedup_key: str) -> Incident | None:
-    # FOR UPDATE: events for one incident apply one delivery at a time (PostgreSQL; SQLite's
-    # BEGIN IMMEDIATE already serialises writers), so "resolved once" and "every alert
-    # resolved" are decided on current data.
-    return session.scalars(
-        select(Incident)
-        .where(Incident.source == source, Incident.open_dedup_key == dedup_key)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    ).first()
+    return session.scalars(_OPEN, {"source": source, "dedup_key": dedup_key}).first()
 
 
 def _latest(session: Session, source: str, dedup_key: str, *,
@@ -287,14 +317,7 @@ def _latest(session: Session, source: str, dedup_key: str, *,
     incident = _open(session, source, dedup_key)
     if incident is not None or open_only:
         return incident
-    return session.scalars(
-        select(Incident)
-        .where(Incident.source == source, Incident.dedup_key == dedup_key)
-        .order_by(Incident.id.desc())
-        .limit(1)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    ).first()
+    return session.scalars(_LATEST, {"source": source, "dedup_key": dedup_key}).first()
 
 
 def _resolved_at(session: Session, incident: Incident, event: HookEvent) -> datetime | None:

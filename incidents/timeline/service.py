@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import insert, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, make_transient_to_detached, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from incidents.auth.models import User
@@ -38,6 +38,39 @@ def add_event(
     NOTHING: two concurrent deliveries of the same event cannot both land, the caller's
     transaction survives the refused one, and no savepoint is needed.
     """
+    values = _row(incident, text=text, kind=kind, occurred_at=occurred_at, author=author,
+                  author_name=author_name, source=source, link=link,
+                  external_key=external_key, fingerprint=fingerprint)
+    if incident.id is None:
+        session.flush()
+        values["incident_id"] = incident.id
+    # One Core INSERT … RETURNING id instead of the unit of work: timelines take bursts of
+    # events (alert storms, a channel full of notes), and this is their hot path.
+    event_id = session.scalar(_insert(session, once=external_key is not None), values)
+    if event_id is None:
+        return None
+    event = TimelineEvent(id=event_id, **values)
+    # The row is written: the object joins the session as loaded, not as new.
+    make_transient_to_detached(event)
+    session.add(event)
+    set_committed_value(event, "incident", incident)
+    return event
+
+
+def add_events(*, session: Session, incident: Incident, events: list[dict]) -> int:
+    """Append several events (each `add_event`'s keywords) in one INSERT; return how many
+    landed. Those whose `external_key` is already on the incident are skipped."""
+    if not events:
+        return 0
+    rows = [_row(incident, **event) for event in events]
+    return len(session.execute(_insert(session, once=True), rows).all())
+
+
+def _row(incident: Incident, *, text: str, kind: EventKind | str = EventKind.NOTE,
+         occurred_at: datetime | None = None, author: User | None = None,
+         author_name: str = "", source: str = "web", link: str | None = None,
+         external_key: str | None = None, fingerprint: str | None = None) -> dict:
+    """A checked timeline row, every column given (rows of one INSERT share their keys)."""
     text = (text or "").strip()
     if not text:
         raise InvalidInput("text must not be empty", field="text")
@@ -49,31 +82,31 @@ def add_event(
         raise InvalidInput(
             f"kind must be one of {', '.join(k.value for k in EventKind)}", field="kind"
         ) from None
-    if incident.id is None:
-        session.flush()
-    values = dict(
+    now = utcnow()
+    return dict(
         incident_id=incident.id,
         text=text,
         kind=kind,
-        occurred_at=as_utc(occurred_at) or utcnow(),
+        occurred_at=as_utc(occurred_at) or now,
         author_id=author.id if author else None,
         author_name=author_name or (author.display_name if author else ""),
         source=source,
         link=link,
         external_key=external_key,
         fingerprint=fingerprint,
+        created_at=now,
+        edited_at=None,
     )
-    # One INSERT … RETURNING instead of the unit of work: timelines take bursts of events
-    # (alert storms, a channel full of notes), and this is their hot path.
-    if external_key is None:
-        statement = insert(TimelineEvent).returning(TimelineEvent)
-    else:
-        statement = insert_once(session, TimelineEvent, "incident_id", "external_key",
-                                returning=TimelineEvent)
-    event = session.scalars(statement, [values]).first()
-    if event is not None:
-        set_committed_value(event, "incident", incident)
-    return event
+
+
+_TABLE = TimelineEvent.__table__
+_INSERT = insert(_TABLE).returning(_TABLE.c.id)
+
+
+def _insert(session: Session, *, once: bool):
+    if not once:
+        return _INSERT
+    return insert_once(session, _TABLE, "incident_id", "external_key", returning=_TABLE.c.id)
 
 
 def edit_event(
