@@ -40,3 +40,12 @@ class Refused(DomainError):
     """A rule of the product refuses the change (the publish gate, a missing guard)."""
 
     status = 422
+
+
+def parse_choice(enum_cls, value, field: str):
+    """The enum member for `value`, or InvalidInput naming the field and the allowed values."""
+    try:
+        return enum_cls(value)
+    except ValueError:
+        allowed = ", ".join(member.value for member in enum_cls)
+        raise InvalidInput(f"{field} must be one of {allowed}", field=field) from None

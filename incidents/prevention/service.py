@@ -13,7 +13,7 @@ from incidents.audit import service as audit
 from incidents.auth import service as auth
 from incidents.auth.models import Team, User
 from incidents.db import utcnow
-from incidents.errors import InvalidInput, NotFound, Refused
+from incidents.errors import InvalidInput, NotFound, Refused, parse_choice
 from incidents.incident.models import Incident
 from incidents.line import service as line
 from incidents.prevention.models import (
@@ -30,11 +30,7 @@ MAX_TITLE = 300
 
 
 def _kind(value) -> PreventionKind:
-    try:
-        return PreventionKind(value)
-    except ValueError:
-        allowed = ", ".join(k.value for k in PreventionKind)
-        raise InvalidInput(f"kind must be one of {allowed}", field="kind") from None
+    return parse_choice(PreventionKind, value, "kind")
 
 
 def _text(value: str | None) -> str:
@@ -149,11 +145,7 @@ _UNSET = object()
 
 
 def _status(value) -> PreventionStatus:
-    try:
-        return PreventionStatus(value)
-    except ValueError:
-        allowed = ", ".join(s.value for s in PreventionStatus)
-        raise InvalidInput(f"status must be one of {allowed}", field="status") from None
+    return parse_choice(PreventionStatus, value, "status")
 
 
 def next_statuses(item: PreventionItem) -> list[PreventionStatus]:

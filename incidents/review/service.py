@@ -16,7 +16,7 @@ from incidents.audit import service as audit
 from incidents.auth.models import User
 from incidents.blame import advice, guard
 from incidents.db import utcnow
-from incidents.errors import Conflict, InvalidInput, NotFound, Refused
+from incidents.errors import Conflict, InvalidInput, NotFound, Refused, parse_choice
 from incidents.incident import service as incidents
 from incidents.line import service as line
 from incidents.prevention import service as prevention
@@ -110,11 +110,7 @@ _UNCHANGED = object()
 def parse_defect_class(value) -> DefectClass | None:
     if value in (None, ""):
         return None
-    try:
-        return DefectClass(value)
-    except ValueError:
-        allowed = ", ".join(d.value for d in DefectClass)
-        raise InvalidInput(f"defect_class must be one of {allowed}", field="defect_class") from None
+    return parse_choice(DefectClass, value, "defect_class")
 
 
 def save(
@@ -200,11 +196,7 @@ def revision(*, session: Session, review: Review, number: int) -> ReviewRevision
 # --- station findings -----------------------------------------------------------------------
 
 def _reason(value) -> MissReason:
-    try:
-        return MissReason(value)
-    except ValueError:
-        allowed = ", ".join(r.value for r in MissReason)
-        raise InvalidInput(f"reason must be one of {allowed}", field="reason") from None
+    return parse_choice(MissReason, value, "reason")
 
 
 def findings(review: Review) -> list[StationFinding]:
