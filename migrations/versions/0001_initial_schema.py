@@ -134,7 +134,9 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('incidents', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_incidents_dedup_key'), ['dedup_key'], unique=False)
+        batch_op.create_index('ix_incidents_dedup_key_started_at', ['dedup_key', 'started_at'], unique=False)
         batch_op.create_index('ix_incidents_service_id', ['service', 'id'], unique=False)
+        batch_op.create_index('ix_incidents_service_started_at', ['service', 'started_at'], unique=False)
         batch_op.create_index('ix_incidents_started_at', ['started_at'], unique=False)
         batch_op.create_index('ix_incidents_status_id', ['status', 'id'], unique=False)
         batch_op.create_index(batch_op.f('ix_incidents_team_id'), ['team_id'], unique=False)
@@ -388,7 +390,9 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_incidents_team_id'))
         batch_op.drop_index('ix_incidents_status_id')
         batch_op.drop_index('ix_incidents_started_at')
+        batch_op.drop_index('ix_incidents_service_started_at')
         batch_op.drop_index('ix_incidents_service_id')
+        batch_op.drop_index('ix_incidents_dedup_key_started_at')
         batch_op.drop_index(batch_op.f('ix_incidents_dedup_key'))
 
     op.drop_table('incidents')
