@@ -91,10 +91,10 @@ def register_blueprints(app: Flask) -> None:
     for blueprint in (auth_views, incident_views, line_views, review_views, prevention_views,
                       recurrence_views, report_views, hooks_views):
         app.register_blueprint(blueprint)
-    # Machine endpoints authenticate with tokens and signatures, not browser sessions.
-    for blueprint in (slack_views,):
-        csrf.exempt(blueprint)
-        app.register_blueprint(blueprint)
+    # Machine endpoints authenticate with signatures (Slack) and tokens (API, hooks), not
+    # browser sessions, so CSRF tokens do not apply to them.
+    csrf.exempt(slack_views)
+    app.register_blueprint(slack_views)
     api_blueprints = (incidents_api, timeline_api, line_api, review_api, prevention_api,
                       recurrence_api, report_api, hooks_api)
     for blueprint in api_blueprints:
