@@ -12,7 +12,7 @@ import hashlib
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -151,12 +151,12 @@ def receive(
              for key in dict.fromkeys(event.dedup_key for _, event in ordered)}
     first = found[ordered[0][1].dedup_key]
     delivery_key = fit_key(delivery_key.replace("\x00", ""))
-    delivery_id = session.scalar(
-        insert_once(session, Delivery, "sender", "delivery_key", returning=Delivery.id),
-        {"sender": sender, "delivery_key": delivery_key, "received_at": utcnow(),
-         "incident_id": first.id if first else None})
-    if delivery_id is None:
-        return Outcome("duplicate", "this delivery was received before; nothing changed")
+    duplicate = Outcome("duplicate", "this delivery was received before; nothing changed")
+    # Recorded up front when its incident is known, so a repeat stops here; a delivery that
+    # opens its incident is recorded once that exists (a repeat racing it is refused then, and
+    # the caller rolls everything back).
+    if first is not None and not _record(session, sender, delivery_key, first.id):
+        return duplicate
 
     outcome = Outcome("applied")
     pending = Pending(session, outcome)
@@ -172,11 +172,18 @@ def receive(
     pending.write()
     if not outcome.incident_ids:
         return Outcome("ignored", "no open incident matches these events; nothing written")
-    if first is None or first.id != outcome.incident_ids[0]:
-        session.execute(update(Delivery).where(Delivery.id == delivery_id)
-                        .values(incident_id=outcome.incident_ids[0]))
+    if first is None and not _record(session, sender, delivery_key, outcome.incident_ids[0]):
+        return duplicate
     outcome.message = f"{outcome.events_added} timeline event(s) added"
     return outcome
+
+
+def _record(session: Session, sender: str, delivery_key: str, incident_id: int) -> bool:
+    """Record the delivery; False when it was recorded before (the unique key refuses it)."""
+    return session.scalar(
+        insert_once(session, Delivery, "sender", "delivery_key", returning=Delivery.id),
+        {"sender": sender, "delivery_key": delivery_key, "received_at": utcnow(),
+         "incident_id": incident_id}) is not None
 
 
 def _fitted(event: HookEvent) -> HookEvent:
