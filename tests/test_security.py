@@ -324,11 +324,6 @@ def test_login_keeps_a_same_site_next_path(client, make_user):
     assert response.headers["Location"] == "/incidents/3?x=1"
 
 
-@pytest.mark.xfail(strict=False, reason=(
-    "CSV formula injection, owned by the report (issue 6): incidents/report/service.py to_csv "
-    "writes user-controlled strings (the echoed `service`/`team` filters, station names) as "
-    "they are; a cell starting with = + - @ tab or CR runs as a formula in a spreadsheet. "
-    "Fix: prefix such string cells with a single quote (OWASP CSV injection)."))
 def test_report_csv_cells_never_start_a_formula(api_reader, session):
     session.add(Station(name='=HYPERLINK("https://evil.example","open")', position=99))
     session.commit()
