@@ -41,3 +41,23 @@ def test_note_alone_posts_nothing(client, auth, session, fake_slack):
     client.post(f"/incidents/{incident.id}/notes", data={"text": "looking"})
     time.sleep(0.5)
     assert fake_slack.calls_to("chat.postMessage") == []
+
+
+def test_paging_tool_resolve_is_posted_to_the_incident_channel(client, session, make_token,
+                                                              fake_slack):
+    from sqlalchemy import select
+
+    from incidents.models import Incident
+
+    headers = {"Authorization": f"Bearer {make_token('hooks')}"}
+    opened = client.post("/hooks/generic", headers=headers, json={
+        "dedup_key": "db-disk", "status": "trigger", "title": "Primary DB disk 95% full"})
+    assert opened.status_code in (200, 201)
+    incident = session.scalar(select(Incident).where(Incident.dedup_key == "db-disk"))
+    incident.slack_channel_id = "C-db-disk"
+    session.commit()
+    client.post("/hooks/generic", headers=headers, json={
+        "dedup_key": "db-disk", "status": "resolve", "text": "disk cleaned"})
+    posted = fake_slack.wait_for("chat.postMessage")[0]
+    assert posted["channel"] == "C-db-disk"
+    assert "resolved" in posted["text"] and "generic" in posted["text"]

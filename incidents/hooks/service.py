@@ -48,6 +48,8 @@ class Outcome:
     message: str = ""
     incident_ids: list[int] = field(default_factory=list)
     opened: list[int] = field(default_factory=list)
+    # (incident id, status before) of incidents this delivery resolved, for change notices.
+    resolved: list[tuple[int, str]] = field(default_factory=list)
     events_added: int = 0
 
     @property
@@ -258,6 +260,7 @@ def _apply(session: Session, sender: str, source: str, settings: SenderSettings,
         pending.write()  # whether every alert has resolved is read from the timeline
         resolved_at = _resolved_at(session, incident, event)
         if resolved_at is not None:
+            outcome.resolved.append((incident.id, str(incident.status)))
             incidents.resolve(session=session, incident=incident,
                               resolved_at=max(resolved_at, incident.started_at),
                               summary=None if event.alert_id else event.text,
