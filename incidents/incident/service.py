@@ -12,7 +12,7 @@ from incidents.audit import service as audit
 from incidents.auth import service as auth
 from incidents.auth.models import Team, User
 from incidents.db import as_utc, utcnow
-from incidents.errors import InvalidInput, NotFound
+from incidents.errors import InvalidInput, NotFound, parse_choice
 from incidents.incident.models import (
     ChangeOrigin,
     DetectionMethod,
@@ -27,20 +27,12 @@ from incidents.timeline.models import EventKind
 MAX_TITLE = 300
 
 
-def _enum(enum_cls, value, field: str):
-    try:
-        return enum_cls(value)
-    except ValueError:
-        allowed = ", ".join(m.value for m in enum_cls)
-        raise InvalidInput(f"{field} must be one of {allowed}", field=field) from None
-
-
 def parse_severity(value: str | int) -> Severity:
     """Accept SEV1..SEV4, sev2, or a bare 1..4."""
     text = str(value).strip().upper()
     if text.isdigit():
         text = f"SEV{text}"
-    return _enum(Severity, text, "severity")
+    return parse_choice(Severity, text, "severity")
 
 
 def _clean_title(title: str | None) -> str:
@@ -83,13 +75,13 @@ def declare(
         title=_clean_title(title),
         severity=parse_severity(severity),
         service=(service or "").strip() or None,
-        source=_enum(Source, source, "source"),
+        source=parse_choice(Source, source, "source"),
         team=auth.team_named(session=session, name=team),
         description=(description or "").strip(),
         started_at=as_utc(started_at) or now,
         detected_at=as_utc(detected_at) or as_utc(started_at) or now,
-        change_origin=_enum(ChangeOrigin, change_origin, "change_origin"),
-        detection_method=_enum(DetectionMethod, detection_method, "detection_method"),
+        change_origin=parse_choice(ChangeOrigin, change_origin, "change_origin"),
+        detection_method=parse_choice(DetectionMethod, detection_method, "detection_method"),
         dedup_key=dedup_key,
         open_dedup_key=dedup_key,
         declared_by=declared_by,
@@ -168,10 +160,10 @@ def update(
     if changes.description is not None:
         incident.description = changes.description.strip()
     if changes.change_origin is not None:
-        incident.change_origin = _enum(ChangeOrigin, changes.change_origin, "change_origin")
+        incident.change_origin = parse_choice(ChangeOrigin, changes.change_origin, "change_origin")
         changed["change_origin"] = str(incident.change_origin)
     if changes.detection_method is not None:
-        incident.detection_method = _enum(
+        incident.detection_method = parse_choice(
             DetectionMethod, changes.detection_method, "detection_method"
         )
     for field in ("started_at", "detected_at", "resolved_at"):
@@ -189,7 +181,7 @@ def update(
             incident.severity = severity
 
     if changes.status is not None:
-        status = _enum(Status, changes.status, "status")
+        status = parse_choice(Status, changes.status, "status")
         if status != incident.status:
             old = incident.status
             incident.status = status
@@ -252,13 +244,13 @@ def search(
     """
     query = select(Incident).options(selectinload(Incident.team)).order_by(Incident.id.desc())
     if filters.status:
-        query = query.where(Incident.status == _enum(Status, filters.status, "status"))
+        query = query.where(Incident.status == parse_choice(Status, filters.status, "status"))
     if filters.severity:
         query = query.where(Incident.severity == parse_severity(filters.severity))
     if filters.service:
         query = query.where(Incident.service == filters.service)
     if filters.source:
-        query = query.where(Incident.source == _enum(Source, filters.source, "source"))
+        query = query.where(Incident.source == parse_choice(Source, filters.source, "source"))
     if filters.team:
         query = query.join(Team, Incident.team_id == Team.id).where(Team.name == filters.team)
     if filters.q:

@@ -275,11 +275,7 @@ def filtered(query: Select, filters: ItemFilter, *, today: date, now: datetime,
         clause = overdue_clause(today)
         query = query.where(clause if filters.overdue else ~clause)
     if filters.outcome:
-        try:
-            outcome = Outcome(filters.outcome)
-        except ValueError:
-            allowed = ", ".join(o.value for o in Outcome)
-            raise InvalidInput(f"outcome must be one of {allowed}", field="outcome") from None
+        outcome = parse_choice(Outcome, filters.outcome, "outcome")
         query = query.where(outcome_clause(outcome, now, watch_window_days))
     if filters.incident_id is not None:
         query = query.where(exists().where(

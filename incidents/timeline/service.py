@@ -10,7 +10,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from incidents.auth.models import User
 from incidents.db import as_utc, utcnow
-from incidents.errors import InvalidInput, NotFound
+from incidents.errors import InvalidInput, NotFound, parse_choice
 from incidents.incident.models import Incident
 from incidents.once import insert_once
 from incidents.timeline.models import EventKind, TimelineEvent, TimelineEventRevision
@@ -76,12 +76,7 @@ def _row(incident: Incident, *, text: str, kind: EventKind | str = EventKind.NOT
         raise InvalidInput("text must not be empty", field="text")
     if len(text) > MAX_TEXT:
         raise InvalidInput(f"text is longer than {MAX_TEXT} characters", field="text")
-    try:
-        kind = EventKind(kind)
-    except ValueError:
-        raise InvalidInput(
-            f"kind must be one of {', '.join(k.value for k in EventKind)}", field="kind"
-        ) from None
+    kind = parse_choice(EventKind, kind, "kind")
     now = utcnow()
     return dict(
         incident_id=incident.id,
