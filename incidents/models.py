@@ -3,7 +3,8 @@
 from incidents.audit.models import AuditEntry
 from incidents.auth.models import ApiToken, LoginAttempt, Role, Scope, Team, User
 from incidents.db import Base
-from incidents.hooks.models import Delivery, SenderSettings
+from incidents.hooks.models import SenderSettings
+from incidents.inbox.models import Delivery
 from incidents.incident.models import (
     ChangeOrigin,
     DetectionMethod,

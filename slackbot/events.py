@@ -3,31 +3,14 @@
 from __future__ import annotations
 
 from flask import current_app
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
 
 from incidents.db import get_session
-from incidents.hooks.models import Delivery
+from incidents.inbox import service as inbox
 from slackbot import background, pins
 from slackbot.channels import incident_for_channel
 from slackbot.client import SLACK_FAILURES, ReplyTo, describe_failure, web_client
 
 SENDER = "slack"
-
-
-def first_delivery(session: Session, event_id: str) -> Delivery | None:
-    """Record the event id; None when it was recorded before (a retry, or a concurrent twin).
-
-    The unique (sender, delivery_key) constraint decides, not a lookup first, so two
-    deliveries racing each other cannot both pass.
-    """
-    delivery = Delivery(sender=SENDER, delivery_key=event_id[:255])
-    try:
-        with session.begin_nested():
-            session.add(delivery)
-    except IntegrityError:
-        return None
-    return delivery
 
 
 def _is_pin(event: dict) -> bool:
@@ -62,15 +45,14 @@ def handle(envelope: dict) -> dict | None:
     if kind != "event_callback" or not isinstance(event_id, str) or not event_id:
         return None
     session = get_session()
-    delivery = first_delivery(session, event_id)
-    if delivery is None:
-        session.rollback()
-        return None
     event = envelope.get("event") or {}
     incident = None
     if _is_pin(event):
         incident = incident_for_channel(session, event["item"]["channel"])
-        delivery.incident_id = incident.id if incident else None
+    if not inbox.record_once(session=session, sender=SENDER, key=event_id,
+                             incident_id=incident.id if incident else None):
+        session.rollback()
+        return None
     session.commit()
     if incident is not None:
         background.submit(pin_reaction, incident.id, event["item"]["channel"],

@@ -10,7 +10,7 @@ import json
 
 from sqlalchemy import func, select
 
-from incidents.hooks.models import Delivery
+from incidents.inbox.models import Delivery
 from incidents.incident.models import Incident
 from incidents.timeline.models import TimelineEvent
 

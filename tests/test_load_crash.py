@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 from incidents import ROOT
 from incidents.auth import service as auth
 from incidents.db import Base
-from incidents.hooks.models import Delivery
+from incidents.inbox.models import Delivery
 from incidents.incident.models import Incident, Status
 from incidents.line import service as line
 from incidents.timeline.models import EventKind, TimelineEvent

@@ -11,7 +11,7 @@ import pytest
 import requests
 from sqlalchemy import func, select
 
-from incidents.hooks.models import Delivery
+from incidents.inbox.models import Delivery
 from incidents.incident.models import Incident
 from incidents.timeline.models import EventKind, TimelineEvent
 from tests.fake_slack import INCIDENT_CHANNEL as CHANNEL

@@ -8,18 +8,17 @@ at all.
 
 from __future__ import annotations
 
-import json
-
 import marshmallow as ma
 from flask import current_app, jsonify, request
-from werkzeug.exceptions import RequestEntityTooLarge, Unauthorized
+from werkzeug.exceptions import Unauthorized
 
 from incidents.api import Blueprint, ErrorSchema, authenticate_bearer
 from incidents.auth.models import Scope
 from incidents.db import get_session
+from incidents.hooks import receive as receive_body
 from incidents.hooks import service
-from incidents.hooks.events import BadPayload
 from incidents.hooks.tools import registry
+from incidents.inbox import service as inbox
 from incidents.incident.models import Incident
 from slackbot import notify
 
@@ -42,32 +41,6 @@ class HookResult(ma.Schema):
     events_added = ma.fields.Integer(required=True)
 
 
-def _raw_body() -> bytes:
-    raw = request.get_data(cache=True)  # 413 at once when Content-Length is over the limit
-    limit = current_app.config.get("MAX_CONTENT_LENGTH")
-    # Without a Content-Length (chunked), Werkzeug stops reading at the limit instead of
-    # refusing: a body that fills the limit was cut short, so it is too large.
-    if request.content_length is None and limit is not None and len(raw) >= limit:
-        raise RequestEntityTooLarge()
-    return raw
-
-
-def _json(raw: bytes):
-    if not raw.strip():
-        raise BadPayload("request body is empty; expected a JSON object", field="body")
-    try:
-        return json.loads(raw.decode("utf-8"))
-    except UnicodeDecodeError:
-        raise BadPayload("request body is not UTF-8 text", field="body") from None
-    except json.JSONDecodeError as exc:
-        raise BadPayload(f"request body is not valid JSON: {exc.msg} at line {exc.lineno} "
-                         f"column {exc.colno}", field="body") from None
-    except ValueError as exc:  # e.g. an integer past Python's 4300-digit limit
-        raise BadPayload(f"request body is not usable JSON: {exc}", field="body") from None
-    except RecursionError:
-        raise BadPayload("request body is nested too deeply", field="body") from None
-
-
 def _authenticate(tool, raw: bytes) -> None:
     verify = getattr(tool, "verify", None)
     if verify is None or "Authorization" in request.headers:
@@ -83,12 +56,12 @@ def _authenticate(tool, raw: bytes) -> None:
 
 def receive(tool):
     """Take one delivery from `tool`."""
-    raw = _raw_body()
+    raw = receive_body.raw_body()
     _authenticate(tool, raw)
-    body = _json(raw)
+    body = receive_body.parse_json(raw)
     events = tool.parse(body)
     key_of = getattr(tool, "delivery_key", None)
-    delivery_key = (key_of(body) if key_of else None) or service.body_key(raw)
+    delivery_key = (key_of(body) if key_of else None) or inbox.body_key(raw)
     session = get_session()
     outcome = service.receive(session=session, sender=tool.NAME, source=str(tool.SOURCE),
                               delivery_key=delivery_key, events=events)

@@ -2,29 +2,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, String, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from incidents.db import Base, UTCDateTime, utcnow
-
-
-class Delivery(Base):
-    """A delivery from a sender (paging tool or Slack), recorded once.
-
-    The unique (sender, delivery_key) constraint is what makes retries and concurrent
-    duplicates harmless: the second insert fails and its transaction rolls back whole.
-    """
-
-    __tablename__ = "deliveries"
-    __table_args__ = (UniqueConstraint("sender", "delivery_key"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    sender: Mapped[str] = mapped_column(String(40))
-    delivery_key: Mapped[str] = mapped_column(String(255))
-    incident_id: Mapped[int | None] = mapped_column(
-        ForeignKey("incidents.id", ondelete="SET NULL"), index=True
-    )
-    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class SenderSettings(Base):

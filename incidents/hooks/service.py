@@ -8,7 +8,6 @@ external_key) of `timeline_events` refuses a second copy of one event. The calle
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
@@ -30,10 +29,10 @@ from incidents.hooks.events import (
     fit_key,
     link_or_none,
 )
-from incidents.hooks.models import Delivery, SenderSettings
+from incidents.hooks.models import SenderSettings
+from incidents.inbox import service as inbox
 from incidents.incident import service as incidents
 from incidents.incident.models import DetectionMethod, Incident, Severity
-from incidents.once import insert_once
 from incidents.timeline import service as timeline
 from incidents.timeline.models import EventKind, TimelineEvent
 
@@ -60,11 +59,6 @@ class Outcome:
         return {"status": self.status, "message": self.message,
                 "incidents": self.incident_ids, "opened": self.opened,
                 "events_added": self.events_added}
-
-
-def body_key(raw: bytes) -> str:
-    """The delivery key of a sender without event ids: the SHA-256 of the raw body."""
-    return "sha256:" + hashlib.sha256(raw).hexdigest()
 
 
 # --- settings ---------------------------------------------------------------------------------
@@ -182,10 +176,8 @@ def receive(
 
 def _record(session: Session, sender: str, delivery_key: str, incident_id: int) -> bool:
     """Record the delivery; False when it was recorded before (the unique key refuses it)."""
-    return session.scalar(
-        insert_once(session, Delivery, "sender", "delivery_key", returning=Delivery.id),
-        {"sender": sender, "delivery_key": delivery_key, "received_at": utcnow(),
-         "incident_id": incident_id}) is not None
+    return inbox.record_once(session=session, sender=sender, key=delivery_key,
+                             incident_id=incident_id)
 
 
 def _fitted(event: HookEvent) -> HookEvent:
@@ -348,12 +340,3 @@ def _resolved_at(session: Session, incident: Incident, event: HookEvent) -> date
     if not fired <= resolved.keys():
         return None
     return max((as_utc(resolved[key]) for key in fired), default=as_utc(event.occurred_at))
-
-
-def deliveries(*, session: Session, sender: str, limit: int = 20) -> list[Delivery]:
-    """The sender's most recent deliveries, for the settings page."""
-    return list(session.scalars(
-        select(Delivery).where(Delivery.sender == sender)
-        .order_by(Delivery.id.desc()).limit(limit)
-    ))
-

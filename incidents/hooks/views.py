@@ -11,6 +11,7 @@ from incidents.errors import DomainError
 from incidents.hooks import service
 from incidents.hooks.forms import SenderSettingsForm, format_service_teams, parse_service_teams
 from incidents.hooks.tools import registry
+from incidents.inbox import service as inbox
 
 bp = Blueprint("hooks", __name__)
 
@@ -33,7 +34,7 @@ def _form_for(name: str, *, submitted: bool = False) -> SenderSettingsForm:
 
 def _page(forms: dict[str, SenderSettingsForm], status: int = 200):
     db = get_session()
-    recent = {name: service.deliveries(session=db, sender=name, limit=5) for name in registry()}
+    recent = {name: inbox.latest(session=db, sender=name, limit=5) for name in registry()}
     return render_template("hooks/settings.html", tools=registry(), forms=forms,
                            recent=recent), status
 
