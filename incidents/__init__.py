@@ -73,6 +73,7 @@ def register_blueprints(app: Flask) -> None:
     from incidents.auth.views import bp as auth_views
     from incidents.hooks.api import blp as hooks_api
     from incidents.hooks.views import bp as hooks_views
+    from incidents.hooks.webhooks import init_app as webhooks
     from incidents.incident.api import blp as incidents_api
     from incidents.incident.views import bp as incident_views
     from incidents.line.api import blp as line_api
@@ -96,7 +97,7 @@ def register_blueprints(app: Flask) -> None:
     csrf.exempt(slack_views)
     app.register_blueprint(slack_views)
     api_blueprints = (incidents_api, timeline_api, line_api, review_api, prevention_api,
-                      recurrence_api, report_api, hooks_api)
+                      recurrence_api, report_api, hooks_api, webhooks())
     for blueprint in api_blueprints:
         csrf.exempt(blueprint)
     api.init_app(app, api_blueprints)

@@ -30,6 +30,8 @@ from tests.helpers import ApiClient, AuthActions
 
 DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/linecheck_test"
 PASSWORD = "correct-horse-battery"
+GITHUB_SECRET = "github-test-secret"
+GITLAB_TOKEN = "gitlab-test-token"
 
 
 def _postgres_base_url() -> str:
@@ -123,6 +125,8 @@ def app_config(database_url, request) -> dict:
         "SLACK_SIGNING_SECRET": "slack-test-signing-secret",
         "SLACK_BOT_TOKEN": "xoxb-test-token",
         "PAGERDUTY_WEBHOOK_SECRET": "pd-test-secret",
+        "GITHUB_WEBHOOK_SECRET": GITHUB_SECRET,
+        "GITLAB_WEBHOOK_TOKEN": GITLAB_TOKEN,
         "PUBLIC_BASE_URL": "http://linecheck.test",
     }
 

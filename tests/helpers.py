@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import contextlib
+import hashlib
+import hmac
+import json
+import uuid
 
 from sqlalchemy import event
 
@@ -68,3 +72,22 @@ def count_queries(engine):
         yield statements
     finally:
         event.remove(engine, "before_cursor_execute", before)
+
+
+def github_delivery(event: str, body, *, secret: str, delivery: str | None = None) -> dict:
+    """Keyword arguments for `client.post` of a GitHub webhook delivery, signed as GitHub signs."""
+    raw = body if isinstance(body, bytes) else json.dumps(body).encode()
+    signature = hmac.new(secret.encode(), raw, hashlib.sha256).hexdigest()
+    return {"data": raw, "content_type": "application/json", "headers": {
+        "X-GitHub-Event": event, "X-GitHub-Delivery": delivery or str(uuid.uuid4()),
+        "X-Hub-Signature-256": f"sha256={signature}", "User-Agent": "GitHub-Hookshot/test"}}
+
+
+def gitlab_delivery(event: str, body, *, token: str, idempotency_key: str | None = None) -> dict:
+    """Keyword arguments for `client.post` of a GitLab webhook delivery."""
+    raw = body if isinstance(body, bytes) else json.dumps(body).encode()
+    headers = {"X-Gitlab-Event": event, "X-Gitlab-Token": token,
+               "User-Agent": "GitLab/17.6.0"}
+    if idempotency_key:
+        headers["Idempotency-Key"] = idempotency_key
+    return {"data": raw, "content_type": "application/json", "headers": headers}

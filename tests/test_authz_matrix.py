@@ -49,8 +49,8 @@ class Policy:
             if principal == "right_token":
                 return OK
             return 403 if principal == "wrong_scope_token" else 401
-        if self.kind == "slack":
-            return 401  # nobody but a request signed with Slack's secret
+        if self.kind in ("slack", "signed"):
+            return 401  # nobody but a request signed with the sender's secret
         raise AssertionError(self.kind)
 
     def tokens(self, method: str) -> tuple[str, str]:
@@ -72,6 +72,8 @@ def public(status: int | None = None) -> Policy:
 
 READ, WRITE = Policy("api", scope="api:read"), Policy("api", scope="api:write")
 HOOK, SLACK = Policy("hook"), Policy("slack")
+# Signed by the sender's own secret (GitHub, GitLab): no session or token opens them.
+SIGNED = Policy("signed")
 
 MATRIX: dict[str, Policy] = {
     # public
@@ -168,6 +170,8 @@ MATRIX: dict[str, Policy] = {
     "POST /hooks/grafana": HOOK,
     "POST /hooks/opsgenie": HOOK,
     "POST /hooks/pagerduty": HOOK,
+    "POST /hooks/github": SIGNED,
+    "POST /hooks/gitlab": SIGNED,
     "POST /slack/commands": SLACK,
     "POST /slack/interactions": SLACK,
     "POST /slack/events": SLACK,
