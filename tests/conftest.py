@@ -124,6 +124,9 @@ def app_config(database_url, request) -> dict:
         "SLACK_BOT_TOKEN": "xoxb-test-token",
         "PAGERDUTY_WEBHOOK_SECRET": "pd-test-secret",
         "PUBLIC_BASE_URL": "http://linecheck.test",
+        # Retries in tests come after milliseconds, not seconds (Retry-After is still honoured).
+        "OUTBOX_BACKOFF_SECONDS": 0.05,
+        "OUTBOX_MAX_BACKOFF_SECONDS": 0.2,
     }
 
 
