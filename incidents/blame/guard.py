@@ -17,14 +17,16 @@ from incidents.blame.rules import QUESTIONS, RULES
 
 __all__ = ["Flag", "QUESTIONS", "RULES", "check", "normalise"]
 
-# A sentence: runs of text up to a stop that is followed by a space or the end ("3.5" and
-# "example.com" stay whole), or up to a line break. Each branch eats one character, so the
-# scan is linear; very long runs without a stop are cut into pieces the model reads alone.
-SENTENCE = re.compile(r"(?:[^.!?\n]|[.!?]+(?=[^\s.!?]))+[.!?]*")
+# Where a sentence ends: a run of stops followed by a space or the end ("3.5" and
+# "example.com" stay whole), or a line break. The look-behind lets a run match only from its
+# first character and the possessive `++` never gives characters back, so a run of 100,000
+# dots is scanned once, not once per dot.
+BOUNDARY = re.compile(r"(?<![.!?])[.!?]++(?=\s|\Z)|\n")
 # Markdown that opens a line but is not part of the sentence: headings, bullets, quotes,
 # numbers, emphasis.
 _LEAD = re.compile(r"[\s#>*\-+_`|]*(?:\d{1,3}[.)]\s+)?[*_`\"“'(]*")
 MAX_SENTENCE = 2_000
+_LETTER = re.compile(r"[^\W\d_]")
 
 
 @dataclass(frozen=True)
@@ -52,17 +54,25 @@ def normalise(phrase: str) -> str:
 
 
 def sentences(text: str):
-    """(start, sentence) for each sentence of the text, leading Markdown left out."""
-    for match in SENTENCE.finditer(text):
-        start, end = match.span()
-        lead = _LEAD.match(text, start, end)
-        start = lead.end()
-        while start < end:
-            piece_end = min(end, start + MAX_SENTENCE)
-            piece = text[start:piece_end]
-            if piece.strip():
-                yield start, piece
-            start = piece_end
+    """(start, sentence) for each sentence of the text, leading Markdown left out.
+
+    Very long runs without a stop are cut into pieces the model reads one by one.
+    """
+    start = 0
+    for boundary in BOUNDARY.finditer(text):
+        yield from _pieces(text, start, boundary.end())
+        start = boundary.end()
+    yield from _pieces(text, start, len(text))
+
+
+def _pieces(text: str, start: int, end: int):
+    start = _LEAD.match(text, start, end).end()
+    while start < end:
+        piece_end = min(end, start + MAX_SENTENCE)
+        piece = text[start:piece_end]
+        if piece.strip():
+            yield start, piece
+        start = piece_end
 
 
 def check(text: str) -> list[Flag]:
@@ -72,6 +82,8 @@ def check(text: str) -> list[Flag]:
     classifier = model.load()
     found: list[Flag] = []
     for offset, sentence in sentences(text):
+        if not _LETTER.search(sentence):
+            continue  # "1.", "---", "?!": nothing to blame anyone with
         hits = rules.hits(sentence)
         if hits:
             found += [_flag(text, offset + h.start, offset + h.end, h.rule) for h in hits]

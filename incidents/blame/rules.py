@@ -99,7 +99,7 @@ _P = (r"(?:he|she|they|you|i|someone|somebody|the (?:[\w-]+ )?(?:engineer|operat
 
 # Phrases that only ever judge a person; `rejectable` ones are dropped in a sentence that
 # rejects blame ("human error is not the root cause").
-PHRASES = [(rule, re.compile(_spaced(p), re.IGNORECASE), rejectable) for rule, p, rejectable in [
+_PHRASES = [
     ("human_error", r"\b(?:human|operator|user|pilot|personnel|driver|crew)[-\s]errors?\b", True),
     ("hindsight", r"\b(?:should|ought to)(?:'ve| have) (?:known|realised|realized|noticed|"
                   r"been (?:more )?(?:careful|aware|paying attention)|paid attention|"
@@ -148,7 +148,19 @@ PHRASES = [(rule, re.compile(_spaced(p), re.IGNORECASE), rejectable) for rule, p
                     r"\bagain, as usual\b|\bas usual\b[^.!?]{0,40}\b(?:broke|forgot|missed)\b|"
                     r"\b(?:who|after) (?:had )?been (?:warned|told) (?:twice|again|before)\b",
      False),
-]]
+]
+
+
+def _one_pattern(rejectable: bool) -> re.Pattern:
+    # One alternation per kind, so a sentence is scanned twice, not once per phrase; the
+    # group's name says which rule matched.
+    return re.compile("|".join(f"(?P<r{index}>{_spaced(pattern)})"
+                               for index, (_, pattern, kind) in enumerate(_PHRASES)
+                               if kind == rejectable), re.IGNORECASE)
+
+
+PHRASES = {rejectable: _one_pattern(rejectable) for rejectable in (True, False)}
+_PHRASE_RULE = {f"r{index}": rule for index, (rule, _, _) in enumerate(_PHRASES)}
 
 # "<someone>'s fault", "Dana's mistake": flagged when the possessor is a person. The owner is
 # read by a bounded look back from the apostrophe (`_OWNER`), which keeps this linear.
@@ -160,7 +172,8 @@ _PRONOUN_FAULT = re.compile(r"\b(his|her|their|your) (?:fault|mistake|blunder|ne
                             r"carelessness|failure to)\b", re.IGNORECASE)
 # "a mistake by the on-call", "errors made by the crew": the agent must be a person.
 MISTAKE_BY = re.compile(r"\b(?:mistake|error|oversight|slip|blunder|lapse)s? (?:were |was )?"
-                        r"(?:made |committed )?by (the |an? |this |that )?(@[\w.-]+|[A-Za-z][\w-]*)",
+                        r"(?:made |committed )?by "
+                        r"(the |an? |this |that )?(@[\w.-]+|[A-Za-z][\w-]*)",
                         re.IGNORECASE)
 # "was deleted by Tom", "were not followed by the technician": a passive with a person named.
 PASSIVE = re.compile(r"\b(?:was|were|been|being)(?: not)? (?:[a-z]+ly )?([a-z]+(?:ed|en|wn))"
@@ -218,8 +231,8 @@ def hits(sentence: str) -> list[Hit]:
     text = sentence.replace("’", "'")  # same length: offsets stay the sentence's
     rejections = len(REJECTION.findall(text))
     rejected = rejections > 0
-    found = [Hit(m.start(), m.end(), rule)
-             for rule, pattern, rejectable in PHRASES if not (rejectable and rejected)
+    found = [Hit(m.start(), m.end(), _PHRASE_RULE[m.lastgroup])
+             for rejectable, pattern in PHRASES.items() if not (rejectable and rejected)
              for m in pattern.finditer(text)]
     if not rejected:
         found += _possessives(text)

@@ -71,7 +71,7 @@ class ReviewOut(ma.Schema):
 
 
 class ReviewIn(ma.Schema):
-    markdown = ma.fields.String(validate=ma.validate.Length(max=200_000))
+    markdown = ma.fields.String(validate=ma.validate.Length(max=100_000))
     defect_class = ma.fields.String(allow_none=True,
                                     validate=ma.validate.OneOf(_defect_classes))
     revision = ma.fields.Integer(

@@ -31,7 +31,7 @@ from incidents.review.models import (
     StationFinding,
 )
 
-MAX_MARKDOWN = 200_000
+MAX_MARKDOWN = 100_000
 MAX_NOTE = 5_000
 MAX_REASON = 2_000
 
