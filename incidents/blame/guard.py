@@ -27,6 +27,8 @@ BOUNDARY = re.compile(r"(?<![.!?])[.!?]++(?=\s|\Z)|\n")
 _LEAD = re.compile(r"[\s#>*\-+_`|]*(?:\d{1,3}[.)]\s+)?[*_`\"“'(]*")
 MAX_SENTENCE = 2_000
 _LETTER = re.compile(r"[^\W\d_]")
+_WORDS = re.compile(r"[^\W\d_]+")
+MIN_WORDS = 4
 
 
 @dataclass(frozen=True)
@@ -88,6 +90,8 @@ def check(text: str) -> list[Flag]:
         if hits:
             found += [_flag(text, offset + h.start, offset + h.end, h.rule) for h in hits]
             continue
+        if len(_WORDS.findall(sentence)) < MIN_WORDS:
+            continue  # a heading or a fragment: too little for the model to judge
         probability = classifier.probability(sentence)
         if probability >= classifier.threshold:
             end = offset + len(sentence.rstrip())

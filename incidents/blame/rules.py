@@ -100,7 +100,7 @@ _P = (r"(?:he|she|they|you|i|someone|somebody|the (?:[\w-]+ )?(?:engineer|operat
 # Phrases that only ever judge a person; `rejectable` ones are dropped in a sentence that
 # rejects blame ("human error is not the root cause").
 _PHRASES = [
-    ("human_error", r"\b(?:human|operator|user|pilot|personnel|driver|crew)[-\s]errors?\b", True),
+    ("human_error", r"\b(?:human|operator|user|pilot|personnel|driver|crew)[-\s]+errors?\b", True),
     ("hindsight", r"\b(?:should|ought to)(?:'ve| have) (?:known|realised|realized|noticed|"
                   r"been (?:more )?(?:careful|aware|paying attention)|paid attention|"
                   r"double-checked|thought|asked|checked|looked|tested|waited|read)\b", True),
