@@ -7,6 +7,7 @@ Every step is a single pass over the sentence (one linear regex, dictionary look
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from incidents.blame import lexicon
 
@@ -39,19 +40,32 @@ def words(sentence: str) -> list[tuple[str, str]]:
     return out
 
 
+# The first lexicon that holds a word names its class (roles before systems, and so on).
+_CLASS_OF = {}
+for _name, _members in reversed(CLASSES):
+    _CLASS_OF.update(dict.fromkeys(_members, _name))
+
+
 def _class(token: str, lower: str, *, initial: bool) -> str:
     if token.startswith("@") or token.endswith("@"):
         return "_name_"
     base = lower[:-2] if lower.endswith("'s") else lower
-    for name, members in CLASSES:
-        if base in members:
-            return name
+    found = _CLASS_OF.get(base)
+    if found:
+        return found
     if base in lexicon.FIRST_NAMES:
         return "_name_"
     if (not initial and token[0].isupper() and not token.isupper()
             and base not in lexicon.COMMON_CAPITALISED):
         return "_cap_"
     return lower
+
+
+@lru_cache(maxsize=20_000)
+def _char_grams(word: str) -> frozenset[str]:
+    padded = f"<{word}>"
+    return frozenset("g:" + padded[i:i + n] for n in (3, 4, 5)
+                     for i in range(min(len(padded) - n + 1, 40)))
 
 
 def features(sentence: str, signals: frozenset[str] = frozenset()) -> set[str]:
@@ -78,8 +92,6 @@ def features(sentence: str, signals: frozenset[str] = frozenset()) -> set[str]:
                 found.add(f"s:{a} {b}")
     if lowers[-1] == "?":
         found.add("q:" + classes[0])
-    for w in lowers:
-        padded = f"<{w}>"
-        for n in (3, 4, 5):
-            found.update("g:" + padded[i:i + n] for i in range(min(len(padded) - n + 1, 40)))
+    for w in set(lowers):
+        found |= _char_grams(w)
     return found
