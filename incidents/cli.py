@@ -122,6 +122,7 @@ def demo_command():
 def init_app(app: Flask) -> None:
     from incidents.dataport import export_command, import_command
     from incidents.outbox.cli import worker_command
+    from incidents.review.cli import reviews_cli
     from slackbot.cli import remind_command
 
     app.cli.add_command(users_cli)
@@ -131,3 +132,4 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(export_command)
     app.cli.add_command(import_command)
     app.cli.add_command(worker_command)
+    app.cli.add_command(reviews_cli)

@@ -172,8 +172,10 @@ def test_blame_check_answers_flags_with_spans(api_reader):
     response = api_reader.post("/api/v1/blame-check", json={"text": text})
     assert response.status_code == 200
     [flag] = response.json["flags"]
-    assert set(flag) == {"start", "end", "rule", "question"}
-    assert text[flag["start"]:flag["end"]] == "@dana pushed a bad"
+    assert set(flag) == {"start", "end", "rule", "question", "phrase", "label", "reason",
+                         "confidence"}
+    assert text[flag["start"]:flag["end"]] == flag["phrase"] == "@dana pushed a bad"
+    assert flag["label"] and flag["reason"] and flag["confidence"] is None
 
 
 @pytest.mark.parametrize("body", [{}, {"text": 5}, [1]])

@@ -244,7 +244,7 @@ def test_gate_refuses_an_open_blame_flag_until_reworded(session, review):
 def test_gate_accepts_flags_kept_with_a_reason(session, review, make_user):
     make_publishable(session, review)
     service.save(session=session, review=review, base_revision=review.revision,
-                 markdown="The vendor called it HUMAN  error in their report.")
+                 markdown="Root cause, as the vendor put it: HUMAN  error.")
     [flag] = service.flags(review)
     assert flag.kept is None and flag.where == "write-up"
     kept = service.keep_flag(session=session, review=review, rule=flag.flag.rule,

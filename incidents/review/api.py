@@ -9,6 +9,7 @@ from incidents.api import Blueprint, next_url, page_schema, secured, token_label
 from incidents.auth.models import Scope
 from incidents.blame import guard
 from incidents.db import get_session
+from incidents.errors import InvalidInput
 from incidents.review import service
 from incidents.review.models import Review
 from incidents.review.schemas import (
@@ -46,9 +47,8 @@ def review_body(session: Session, review: Review) -> dict:
         "revision": review.revision, "updated_at": review.updated_at,
         "published_at": review.published_at, "findings": service.findings(review),
         "prevention_items": [item_body(item) for item in items],
-        "flags": [{"start": f.flag.start, "end": f.flag.end, "rule": f.flag.rule,
-                   "question": f.flag.question, "phrase": f.flag.phrase, "where": f.where,
-                   "kept_reason": f.kept.reason if f.kept else None}
+        "flags": [dict(f.flag.as_dict(), where=f.where,
+                       kept_reason=f.kept.reason if f.kept else None)
                   for f in service.flags(review)],
         "missing": service.missing_for_publish(session=session, review=review, items=items),
     }
@@ -179,10 +179,24 @@ def reopen(incident_id):
     return review_body(session, review)
 
 
+# The check is linear in its input; this bound keeps one request well under a second.
+MAX_CHECK = 50_000
+
+
+class TooLarge(InvalidInput):
+    status = 413
+
+
 @blp.route("/blame-check", methods=["POST"])
-@secured(blp, Scope.API_READ, 400)
+@secured(blp, Scope.API_READ, 400, 413)
 @blp.arguments(BlameCheckIn)
 @blp.response(200, BlameCheckOut)
 def blame_check(data):
-    """Flag phrasing that blames a person, each with a systemic question to ask instead."""
-    return {"flags": guard.check(data["text"])}
+    """Flag phrasing that blames a person, each with a systemic question to ask instead.
+
+    `text` is at most 50,000 characters (413 past it).
+    """
+    if len(data["text"]) > MAX_CHECK:
+        raise TooLarge(f"text is longer than {MAX_CHECK} characters; check it in parts",
+                       field="text")
+    return {"flags": [flag.as_dict() for flag in guard.check(data["text"])]}

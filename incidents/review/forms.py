@@ -54,7 +54,7 @@ STEPS = [
 
 
 class WriteUpForm(FlaskForm):
-    markdown = TextAreaField("Write-up (Markdown)", validators=[Length(max=200_000)])
+    markdown = TextAreaField("Write-up (Markdown)", validators=[Length(max=100_000)])
     defect_class = SelectField("Defect class", default="",
                                choices={"": "— choose —", **dict(DEFECT_CLASSES)})
     revision = IntegerField("Revision", validators=[InputRequired(),

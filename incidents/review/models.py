@@ -4,7 +4,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, text
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from incidents.db import Base, UTCDateTime, utcnow
@@ -61,6 +61,12 @@ class Review(Base):
     updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     published_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # Derived when the write-up or a finding's note is saved, so no page view renders
+    # Markdown or runs the blame guard: the sanitised HTML, and the guard's flags (dicts with
+    # `where`). NULL on rows from before migration 0005 until the next save or
+    # `flask --app app reviews refresh`; reads compute them meanwhile.
+    html: Mapped[str | None] = mapped_column(Text)
+    blame_flags: Mapped[list | None] = mapped_column(JSON)
 
     incident: Mapped[Incident] = relationship()
     findings: Mapped[list[StationFinding]] = relationship(
@@ -91,6 +97,7 @@ class ReviewRevision(Base):
     # Who saved when it was not a signed-in user: "token:<name>", a Slack handle.
     author_label: Mapped[str] = mapped_column(String(200), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    html: Mapped[str | None] = mapped_column(Text)  # rendered at save time, like the review's
 
     review: Mapped[Review] = relationship(back_populates="revisions")
     author: Mapped[User | None] = relationship()

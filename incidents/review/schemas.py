@@ -32,10 +32,16 @@ class FlagOut(ma.Schema):
     end = ma.fields.Integer(required=True)
     rule = ma.fields.String(required=True)
     question = ma.fields.String(required=True)
+    phrase = ma.fields.String(required=True, metadata={"description": "The flagged text"})
+    label = ma.fields.String(required=True, metadata={"description": "The rule's plain name"})
+    reason = ma.fields.String(required=True, metadata={
+        "description": "Why the phrase reads as blame, in plain words"})
+    confidence = ma.fields.Float(allow_none=True, required=True, metadata={
+        "description": "The model's confidence (0..1) when the model alone flagged the "
+                       "sentence (`rule` is `model`); null for a rule's flag"})
 
 
 class ReviewFlagOut(FlagOut):
-    phrase = ma.fields.String(required=True)
     where = ma.fields.String(required=True, metadata={
         "description": "`write-up`, or `note on <station>`; start/end index that text"})
     kept_reason = ma.fields.String(allow_none=True, required=True)
@@ -71,7 +77,7 @@ class ReviewOut(ma.Schema):
 
 
 class ReviewIn(ma.Schema):
-    markdown = ma.fields.String(validate=ma.validate.Length(max=200_000))
+    markdown = ma.fields.String(validate=ma.validate.Length(max=100_000))
     defect_class = ma.fields.String(allow_none=True,
                                     validate=ma.validate.OneOf(_defect_classes))
     revision = ma.fields.Integer(
@@ -84,7 +90,7 @@ class ItemLinkIn(ma.Schema):
 
 
 class KeepFlagIn(ma.Schema):
-    rule = ma.fields.String(required=True, validate=ma.validate.OneOf(sorted(guard.QUESTIONS)))
+    rule = ma.fields.String(required=True, validate=ma.validate.OneOf(sorted(guard.RULES)))
     phrase = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=300))
     reason = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=2000))
 
@@ -100,7 +106,8 @@ class RevisionOut(ma.Schema):
 
 
 class BlameCheckIn(ma.Schema):
-    text = ma.fields.String(required=True, validate=ma.validate.Length(max=200_000))
+    text = ma.fields.String(required=True, metadata={
+        "description": "At most 50,000 characters; a longer text answers 413"})
 
 
 class BlameCheckOut(ma.Schema):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from markupsafe import Markup
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
@@ -21,6 +22,7 @@ from incidents.incident import service as incidents
 from incidents.line import service as line
 from incidents.prevention import service as prevention
 from incidents.prevention.models import PreventionItem, PreventionLink, PreventionStatus
+from incidents.review.markdown import render
 from incidents.review.models import (
     DefectClass,
     KeptBlameFlag,
@@ -31,7 +33,7 @@ from incidents.review.models import (
     StationFinding,
 )
 
-MAX_MARKDOWN = 200_000
+MAX_MARKDOWN = 100_000
 MAX_NOTE = 5_000
 MAX_REASON = 2_000
 
@@ -134,6 +136,9 @@ def save(
             raise InvalidInput(f"the write-up is longer than {MAX_MARKDOWN} characters",
                                field="markdown")
         values["markdown"] = _text(markdown).replace("\r\n", "\n")
+        # Rendered and checked once, here, not on every view of the review.
+        values["html"] = str(render(values["markdown"]))
+        values["blame_flags"] = _check(values["markdown"], findings(review))
     if defect_class is not _UNCHANGED:
         values["defect_class"] = parse_defect_class(defect_class)
     return _write(session, review, base_revision, author, author_label, **values)
@@ -156,7 +161,7 @@ def _write(session: Session, review: Review, base_revision: int, author: User | 
         with session.begin_nested():
             session.add(ReviewRevision(
                 review=review, revision=review.revision, markdown=review.markdown,
-                defect_class=review.defect_class, state=review.state,
+                defect_class=review.defect_class, state=review.state, html=review.html,
                 author_id=author.id if author else None,
                 author_label=author_label or (author.display_name if author else ""),
             ))
@@ -241,6 +246,7 @@ def set_finding(
         finding.cheapest = cheapest or finding.cheapest
     session.flush()
     _keep_one_cheapest(session, review)
+    _refresh_flags(review)
     audit.record(session=session, action="review.finding_set", entity_type="review",
                  entity_id=review.id, actor=actor, station_id=station.id, reason=str(reason))
     return finding, created
@@ -255,6 +261,7 @@ def remove_finding(*, session: Session, review: Review, station_id: int,
     review.findings.remove(finding)
     session.flush()
     _keep_one_cheapest(session, review)
+    _refresh_flags(review)
     audit.record(session=session, action="review.finding_removed", entity_type="review",
                  entity_id=review.id, actor=actor, station_id=station_id)
 
@@ -275,19 +282,78 @@ def _keep_one_cheapest(session: Session, review: Review) -> None:
 # --- blame flags ----------------------------------------------------------------------------
 
 def flags(review: Review) -> list[ReviewFlag]:
-    """Blame flags in the write-up and in the findings' notes, each with its kept reason."""
+    """Blame flags in the write-up and in the findings' notes, each with its kept reason.
+
+    Read from what the last save stored; a review saved before flags were stored gets them
+    computed here (not written: a read stays a read) until `refresh` or its next save.
+    """
     kept = {(k.rule, k.phrase): k for k in review.kept_flags}
-    texts = [("write-up", review.markdown or "")]
-    texts += [(f"note on {f.station.name}", f.note) for f in findings(review) if f.note]
-    return [ReviewFlag(flag=flag, where=where, kept=kept.get(flag.key))
-            for where, text in texts for flag in guard.check(text)]
+    stored = review.blame_flags
+    if stored is None:
+        stored = _check(review.markdown or "", findings(review))
+    found = []
+    for data in stored:
+        flag = guard.Flag(**{name: data.get(name) for name in _FLAG_FIELDS})
+        found.append(ReviewFlag(flag=flag, where=data["where"], kept=kept.get(flag.key)))
+    return found
+
+
+def open_flags(review: Review) -> list[ReviewFlag]:
+    """The flags that hold publishing back: a rule's flag neither reworded nor kept.
+
+    A sentence only the model flags is shown with its confidence, to be read again, but does
+    not block: the model is right about half the time on real writing (README), too often
+    wrong to make every reviewer argue with it.
+    """
+    return [f for f in flags(review) if f.kept is None and f.flag.rule != "model"]
+
+
+def html(review: Review) -> Markup:
+    """The write-up as safe HTML, as rendered when it was saved."""
+    return Markup(review.html) if review.html is not None else render(review.markdown)
+
+
+def revision_html(shown: ReviewRevision) -> Markup:
+    """A past revision's write-up as safe HTML (rendered when saved, on rows since 0005)."""
+    return Markup(shown.html) if shown.html is not None else render(shown.markdown)
+
+
+def refresh(*, session: Session) -> int:
+    """Render and check every review again, storing the HTML and flags; return how many.
+
+    For reviews saved before these were stored, and after the guard's model is retrained.
+    """
+    count = 0
+    for review in session.scalars(select(Review).options(
+            selectinload(Review.findings).selectinload(StationFinding.station))):
+        review.html = str(render(review.markdown or ""))
+        _refresh_flags(review)
+        count += 1
+    for shown in session.scalars(select(ReviewRevision).where(ReviewRevision.html.is_(None))):
+        shown.html = str(render(shown.markdown))
+    session.flush()
+    return count
+
+
+_FLAG_FIELDS = ("start", "end", "rule", "question", "phrase", "label", "reason", "confidence")
+
+
+def _check(markdown: str, notes: list[StationFinding]) -> list[dict]:
+    texts = [("write-up", markdown)]
+    texts += [(f"note on {f.station.name}", f.note) for f in notes if f.note]
+    return [dict(flag.as_dict(), where=where) for where, text in texts
+            for flag in guard.check(text)]
+
+
+def _refresh_flags(review: Review) -> None:
+    review.blame_flags = _check(review.markdown or "", findings(review))
 
 
 def keep_flag(*, session: Session, review: Review, rule: str, phrase: str, reason: str,
               actor: User | None = None) -> KeptBlameFlag:
     """Keep a flagged phrase as written, with the reason why."""
     _editable(review)
-    if rule not in guard.QUESTIONS:
+    if rule not in guard.RULES:
         raise InvalidInput(f"unknown blame rule {rule!r}", field="rule")
     phrase = guard.normalise(_text(phrase))
     if not phrase:
@@ -385,7 +451,7 @@ def missing_for_publish(*, session: Session, review: Review,
         items = prevention_items(session=session, review=review) if review.id else []
     if not any(counts_for_gate(item) for item in items):
         missing.append("structural_prevention_item")
-    if any(f.kept is None for f in flags(review)):
+    if open_flags(review):
         missing.append("blame_flags")
     return missing
 
@@ -397,10 +463,10 @@ def publish(*, session: Session, review: Review, author: User | None = None,
         return review
     missing = missing_for_publish(session=session, review=review)
     if missing:
-        open_flags = [f.flag.phrase for f in flags(review) if f.kept is None]
+        still_open = [f.flag.phrase for f in open_flags(review)]
         details = [GATE[code] for code in missing]
-        if open_flags:
-            details[-1] += " (open: " + ", ".join(f"“{p}”" for p in open_flags[:5]) + ")"
+        if still_open:
+            details[-1] += " (open: " + ", ".join(f"“{p}”" for p in still_open[:5]) + ")"
         raise Refused("The review cannot be published yet. It needs " + "; ".join(details) + ".",
                       missing=missing)
     now = utcnow()

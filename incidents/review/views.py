@@ -50,7 +50,7 @@ def _context(review, **extra) -> dict:
         events=timeline.events_for(session=db, incident_id=incident.id),
         time_to_detect=incident.detected_at - started if incident.detected_at else None,
         time_to_restore=incident.resolved_at - started if incident.resolved_at else None,
-        html=render(review.markdown),
+        html=service.html(review),
         findings=service.findings(review),
         flags=service.flags(review),
         items=items,
@@ -154,7 +154,7 @@ def save(incident_id: int):
         # The next save builds on what they saw now (raw_data is what the field renders).
         form.revision.data = current.revision
         form.revision.raw_data = [str(current.revision)]
-        conflict = {"review": current, "html": render(current.markdown),
+        conflict = {"review": current, "html": service.html(current),
                     "defect_class": current.defect_class}
         return render_template("review/edit.html",
                                **_editor_context(current, form, conflict=conflict,
@@ -181,9 +181,7 @@ def preview(incident_id: int):
     kept = {(k.rule, k.phrase) for k in review.kept_flags} if review else set()
     return jsonify({
         "html": str(render(text)),
-        "flags": [{"start": f.start, "end": f.end, "rule": f.rule, "question": f.question,
-                   "phrase": f.phrase, "kept": f.key in kept}
-                  for f in guard.check(text)],
+        "flags": [dict(f.as_dict(), kept=f.key in kept) for f in guard.check(text)],
     })
 
 
@@ -334,5 +332,6 @@ def revision(incident_id: int, number: int):
     diff = list(difflib.unified_diff(earlier.splitlines(), shown.markdown.splitlines(),
                                      f"revision {number - 1}", f"revision {number}",
                                      lineterm=""))
-    return render_template("review/revision.html", shown=shown, shown_html=render(shown.markdown),
-                           diff=diff, **_context(review))
+    return render_template("review/revision.html", shown=shown,
+                           shown_html=service.revision_html(shown), diff=diff,
+                           **_context(review))
