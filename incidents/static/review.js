@@ -38,7 +38,9 @@
       mark.textContent = flag.phrase;
       var rule = document.createElement("span");
       rule.className = "muted";
-      rule.textContent = " " + flag.rule.replace(/_/g, " ") + (flag.kept ? " · kept" : "");
+      var name = flag.label || flag.rule.replace(/_/g, " ");
+      var sure = flag.confidence != null ? " · model, " + Math.round(flag.confidence * 100) + "% sure" : "";
+      rule.textContent = " — " + name + sure + (flag.kept ? " · kept" : "");
       var question = document.createElement("p");
       question.className = "question";
       question.textContent = flag.question;
