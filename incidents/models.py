@@ -3,8 +3,8 @@
 from incidents.audit.models import AuditEntry
 from incidents.auth.models import ApiToken, LoginAttempt, Role, Scope, Team, User
 from incidents.db import Base
-from incidents.hooks.models import SenderSettings
-from incidents.inbox.models import Delivery
+from incidents.hooks.models import PagingSignal, SenderSettings
+from incidents.inbox.models import Delivery, RejectedDelivery
 from incidents.incident.models import (
     ChangeOrigin,
     DetectionMethod,
@@ -38,6 +38,6 @@ __all__ = [
     "DetectionMethod", "DismissedCandidate", "EventKind", "Incident", "KeptBlameFlag",
     "LoginAttempt", "MissReason", "Outcome", "PreventionItem", "PreventionKind",
     "PreventionLink", "PreventionStatus", "RecurrenceLink", "Review", "ReviewRevision",
-    "ReviewState", "Role", "Scope", "SenderSettings", "Severity", "Source", "Station",
+    "PagingSignal", "RejectedDelivery", "ReviewState", "Role", "Scope", "SenderSettings", "Severity", "Source", "Station",
     "StationFinding", "Status", "Team", "TimelineEvent", "TimelineEventRevision", "User",
 ]

@@ -3,8 +3,19 @@ webhook contact point extends: `{"groupKey", "status", "commonLabels", "commonAn
 "alerts": [{"status", "labels", "annotations", "startsAt", "endsAt", "generatorURL",
 "fingerprint"}]}`.
 
-The group (groupKey) is one incident. Each alert becomes a timeline event when it fires and
-another when it resolves; the incident resolves once every alert that fired on it has resolved.
+The group (groupKey) is one incident, and the incident follows the group as Alertmanager
+reports it (notify/webhook/webhook.go, dispatch/dispatch.go):
+
+- every notification carries every alert the group holds, firing and just resolved, unless
+  `max_alerts` cut the list: then `truncatedAlerts` counts the hidden ones, and `status` was
+  computed from the visible ones only;
+- a resolved alert is sent once (with `send_resolved`) and then dropped from the group;
+- an alert that resolves and fires again between two flushes is sent only as its new instance
+  (a later `startsAt`, same `fingerprint`), never as the resolve of the old one.
+
+So each alert becomes a timeline event when it fires and another when it resolves, and the
+incident resolves when a notification says the whole group resolved with nothing truncated —
+that is the one event here without an alert id.
 """
 
 from __future__ import annotations
@@ -40,6 +51,10 @@ def parse_group(body: Any, *, label: str, link: Callable[[dict], Any]) -> list[H
     alerts = body.get("alerts")
     if not isinstance(alerts, list) or not alerts:
         raise BadPayload("body.alerts must be a non-empty list", field="body.alerts")
+    truncated = body.get("truncatedAlerts", 0)
+    if isinstance(truncated, bool) or not isinstance(truncated, int) or truncated < 0:
+        raise BadPayload("body.truncatedAlerts must be a count (a whole number, 0 or more)",
+                         field="body.truncatedAlerts")
     common_labels = strings(body.get("commonLabels"), "body.commonLabels")
     common_annotations = strings(body.get("commonAnnotations"), "body.commonAnnotations")
     title = clip(common_annotations.get("summary") or common_labels.get("alertname"), 300)
@@ -78,6 +93,12 @@ def parse_group(body: Any, *, label: str, link: Callable[[dict], Any]) -> list[H
                 fingerprint=clip(fingerprint, 255),
             )
         )
+    if status == "resolved" and not truncated:
+        # The whole group resolved: the incident ends with the last alert.
+        ended = [e.occurred_at for e in events if e.action == Action.RESOLVE and e.occurred_at]
+        events.append(HookEvent(Action.RESOLVE, dedup_key=group_key, author=label,
+                                occurred_at=max(ended, default=None),
+                                text=f"every alert of the {label} group resolved"))
     return events
 
 

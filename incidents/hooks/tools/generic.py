@@ -20,7 +20,8 @@ NAME = "generic"
 SOURCE = Source.GENERIC
 LABEL = "Generic JSON"
 DOC = (
-    "Any sender, in Linecheck's own JSON shape; bearer token with the `hooks` scope. "
+    "Any sender, in Linecheck's own JSON shape; bearer token with the `hooks` or "
+    "`hooks:generic` scope. "
     "`status` trigger opens an incident (or joins the open one with the same `dedup_key`), "
     "acknowledge and note add to its timeline, resolve resolves it. Send `event_id` to make "
     "retries of one event harmless even when the body changes; without it the body's SHA-256 "

@@ -26,9 +26,10 @@ SOURCE = Source.OPSGENIE
 LABEL = "Opsgenie"
 DOC = (
     "Opsgenie outgoing Webhook integration, authenticated by a bearer token with the `hooks` "
-    "scope (a custom header `Authorization: Bearer …`). `Create` opens an incident, deduplicated "
-    "by the alert's `alias` (else `alertId`); `Acknowledge`, `AddNote` and the other alert "
-    "actions land on its timeline; `Close` resolves it. Unknown actions answer 202."
+    "or `hooks:opsgenie` scope (a custom header `Authorization: Bearer …`). `Create` opens an "
+    "incident, deduplicated by the alert's `alias` (else `alertId`); `Acknowledge`, `AddNote` "
+    "and the other alert actions land on its timeline, and a worse `priority` (on `Create` or "
+    "`UpdatePriority`) raises its severity; `Close` resolves it. Unknown actions answer 202."
 )
 
 _ACTIONS = {
@@ -90,6 +91,7 @@ def parse(body: Any) -> list[HookEvent]:
             event_key=f"opsgenie:{alert_id}:{action_name}:{alert.get('updatedAt')}",
             fingerprint=dedup_key,
             note_kind="note" if action_name == "AddNote" else "action",
+            priority_change=action_name == "UpdatePriority",
         )
     ]
 
