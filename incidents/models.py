@@ -36,8 +36,9 @@ from incidents.timeline.models import EventKind, TimelineEvent, TimelineEventRev
 __all__ = [
     "ApiToken", "AuditEntry", "Base", "ChangeOrigin", "DefectClass", "Delivery",
     "DetectionMethod", "DismissedCandidate", "EventKind", "Incident", "KeptBlameFlag",
-    "LoginAttempt", "MissReason", "Outcome", "PreventionItem", "PreventionKind",
-    "PreventionLink", "PreventionStatus", "RecurrenceLink", "Review", "ReviewRevision",
-    "PagingSignal", "RejectedDelivery", "ReviewState", "Role", "Scope", "SenderSettings", "Severity", "Source", "Station",
+    "LoginAttempt", "MissReason", "Outcome", "PagingSignal", "PreventionItem", "PreventionKind",
+    "PreventionLink", "PreventionStatus", "RecurrenceLink", "RejectedDelivery", "Review",
+    "ReviewRevision", "ReviewState", "Role", "Scope", "SenderSettings", "Severity", "Source",
+    "Station",
     "StationFinding", "Status", "Team", "TimelineEvent", "TimelineEventRevision", "User",
 ]
