@@ -252,7 +252,8 @@ def test_pagerduty_merged_incident_resolves_saying_where_it_went(hooks, session)
 
     [incident] = incidents(session)
     assert incident.status == "resolved"
-    assert "Merged in PagerDuty into [#3] Checkout errors" in timeline(session, incident.id)[-1].text
+    last = timeline(session, incident.id)[-1]
+    assert "Merged in PagerDuty into [#3] Checkout errors" in last.text
 
 
 def test_a_non_ascii_pagerduty_signature_is_401_not_500(hooks, session):

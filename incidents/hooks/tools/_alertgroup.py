@@ -21,7 +21,9 @@ that is the one event here without an alert id.
 from __future__ import annotations
 
 import hashlib
+import uuid
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 from incidents.hooks.events import (
@@ -113,3 +115,23 @@ def _label_text(labels: dict[str, str]) -> str:
     if not shown:
         return ""
     return " (" + ", ".join(f"{k}={v}" for k, v in sorted(shown.items())) + ")"
+
+
+def sample_group(extra: Callable[[str], dict] = lambda status: {}) -> list[dict]:
+    """A documented group notification for the settings page's test button: one alert firing,
+    then the group resolved (a fresh group key each time, so each test is a new incident)."""
+    test = uuid.uuid4().hex[:12]
+    now = datetime.now(UTC).isoformat(timespec="seconds")
+    labels = {"alertname": "LinecheckTestEvent", "severity": "info", "test": test}
+
+    def notification(status: str) -> dict:
+        alert = {"status": status, "labels": labels,
+                 "annotations": {"summary": "Test event sent from Linecheck's settings page"},
+                 "startsAt": now, "endsAt": now if status == "resolved" else
+                 "0001-01-01T00:00:00Z", "generatorURL": "", "fingerprint": test}
+        return {"version": "4", "groupKey": f'{{}}:{{test="{test}"}}', "truncatedAlerts": 0,
+                "status": status, "receiver": "linecheck", "groupLabels": {"test": test},
+                "commonLabels": labels, "commonAnnotations": alert["annotations"],
+                "externalURL": "", "alerts": [alert], **extra(status)}
+
+    return [notification("firing"), notification("resolved")]

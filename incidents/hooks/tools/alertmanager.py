@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from incidents.hooks.events import BadPayload, HookEvent, obj
-from incidents.hooks.tools._alertgroup import parse_group
+from incidents.hooks.tools._alertgroup import parse_group, sample_group
 from incidents.incident.models import Source
 
 NAME = "alertmanager"
@@ -32,3 +32,7 @@ def parse(body: Any) -> list[HookEvent]:
         raise BadPayload("body.version must be \"4\" (Alertmanager's webhook payload version); "
                          "is this another sender's notification?", field="body.version")
     return parse_group(body, label=LABEL, link=lambda alert: alert.get("generatorURL"))
+
+
+def samples() -> list[dict]:
+    return sample_group()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 import marshmallow as ma
@@ -112,3 +113,11 @@ def parse(body: Any) -> list[HookEvent]:
             note_kind="note" if status == "note" else "action",
         )
     ]
+
+
+def samples() -> list[dict]:
+    """A trigger, then its resolve (the settings page's test button)."""
+    test = uuid.uuid4().hex[:12]
+    return [{"dedup_key": f"linecheck-test-{test}", "status": status, "event_id":
+             f"linecheck-test-{test}-{status}", "title": "Linecheck test event",
+             "severity": "SEV4"} for status in ("trigger", "resolve")]

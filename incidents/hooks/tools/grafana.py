@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from incidents.hooks.events import BadPayload, HookEvent, obj
-from incidents.hooks.tools._alertgroup import parse_group
+from incidents.hooks.tools._alertgroup import parse_group, sample_group
 from incidents.incident.models import Source
 
 NAME = "grafana"
@@ -53,3 +53,9 @@ def _check_shape(body: Any) -> None:
 def parse(body: Any) -> list[HookEvent]:
     _check_shape(body)
     return parse_group(body, label=LABEL, link=_link)
+
+
+def samples() -> list[dict]:
+    return sample_group(lambda status: {
+        "orgId": 1, "version": "1", "state": "alerting" if status == "firing" else "ok",
+        "title": f"[{status.upper()}] Linecheck test event", "message": "Test event"})

@@ -8,6 +8,8 @@ Format: https://docs.opsgenie.com/docs/webhook-integration and its alert action 
 
 from __future__ import annotations
 
+import time
+import uuid
 from typing import Any
 
 from incidents.hooks.events import (
@@ -109,3 +111,16 @@ def _text(action: str, message: str, username: str, note: str, alert: dict) -> s
     if action == "Close":
         return f"closed in Opsgenie{by}{noted}"
     return f"{_DESCRIBED[action]} in Opsgenie{by}{noted}"
+
+
+def samples() -> list[dict]:
+    """A documented Create action, then Close (the settings page's test button)."""
+    test = str(uuid.uuid4())
+    now = time.time_ns()
+    alert = {"alertId": test, "alias": f"linecheck-test-{test[:8]}", "message":
+             "Linecheck test event", "username": "Linecheck settings", "tinyId": "0",
+             "entity": "", "priority": "P5", "createdAt": now // 1_000_000}
+    return [{"action": action, "source": {"name": "", "type": "web"},
+             "alert": {**alert, "updatedAt": now + step},
+             "integrationName": "Linecheck test"}
+            for step, action in enumerate(("Create", "Close"))]

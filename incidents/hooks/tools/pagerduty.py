@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import uuid
+from datetime import UTC, datetime
 from typing import Any
 
 from incidents.hooks.events import (
@@ -167,3 +169,19 @@ def _text(event_type: str, data: dict, incident: dict, author: str, title: str) 
         return f"Reopened in PagerDuty{by}"
     return f"{kind.replace('_', ' ').replace('.', ' ').capitalize()} in PagerDuty{by}"
 
+
+
+def samples() -> list[dict]:
+    """A documented v3 incident.triggered, then its incident.resolved (the test button)."""
+    test = uuid.uuid4().hex[:12].upper()
+    now = datetime.now(UTC).isoformat(timespec="seconds")
+    incident = {"id": f"LC{test}", "type": "incident", "number": 1, "status": "triggered",
+                "title": "Linecheck test event", "urgency": "low",
+                "service": {"id": "PLCTEST", "type": "service_reference",
+                            "summary": "Linecheck test"},
+                "priority": {"id": "PLCP4", "type": "priority_reference", "summary": "P4"}}
+    return [{"event": {"id": f"{test}-{kind}", "event_type": f"incident.{kind}",
+                       "resource_type": "incident", "occurred_at": now,
+                       "agent": {"type": "user_reference", "summary": "Linecheck settings"},
+                       "data": {**incident, "status": kind}}}
+            for kind in ("triggered", "resolved")]
