@@ -208,6 +208,22 @@ def test_the_admin_rule_resolves_a_quiet_incident_at_its_last_firing(hooks, sess
     assert "resolved as stale" in timeline(session, quiet.id)[-1].text
 
 
+def test_the_admin_rule_resolves_quiet_incidents_as_other_deliveries_arrive(hooks, session):
+    from incidents.hooks import service
+
+    service.save_settings(session=session, sender="alertmanager", enabled=True,
+                          default_severity="SEV3", default_team=None, service_teams={},
+                          stale_after_hours=24, resolve_stale=True)
+    session.commit()
+    hooks.post("alertmanager", am_group(am_alert("aaa1")))
+    _go_quiet(session)
+
+    hooks.post("alertmanager", am_group(am_alert("zzz9"), group_key="another-group"))
+
+    quiet, other = incidents(session)
+    assert quiet.status == "resolved" and other.status == "investigating"
+
+
 def test_quiet_incidents_are_flagged_in_the_list_and_on_the_page(hooks, session, client, auth):
     hooks.post("alertmanager", am_group(am_alert("aaa1")))
     [incident] = incidents(session)

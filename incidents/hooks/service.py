@@ -185,6 +185,9 @@ def receive(
             run.outcome.incident_ids.append(incident.id)
     run.finish()
     outcome = run.outcome
+    # The sender's rule: its other quiet incidents are resolved as its deliveries come in.
+    for incident in staleness.sweep(session=session, sender=sender, settings=settings, now=now):
+        outcome.resolved.append((incident.id, str(Status.INVESTIGATING)))
     if not outcome.incident_ids:
         return _ignored(session, sender, delivery_key,
                         "no incident matches these events; recorded, nothing else")

@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -124,7 +124,7 @@ def set_aside(*, session: Session, incident: Incident, quiet: Quiet, sender: str
 
 
 def sweep(*, session: Session, sender: str, settings: SenderSettings,
-          now: datetime | None = None) -> list[int]:
+          now: datetime | None = None) -> list[Incident]:
     """Apply the sender's rule: resolve its stale open incidents (a batch at a time)."""
     if not (settings.resolve_stale and settings.stale_after_hours):
         return []
@@ -134,9 +134,12 @@ def sweep(*, session: Session, sender: str, settings: SenderSettings,
         .join(PagingSignal, PagingSignal.incident_id == Incident.id)
         .where(PagingSignal.sender == sender, PagingSignal.last_firing_at < cutoff,
                Incident.status != Status.RESOLVED)
-        .order_by(Incident.id).limit(SWEEP_BATCH).with_for_update(of=Incident)
+        .order_by(Incident.id).limit(SWEEP_BATCH)
+        # Rows another delivery holds are left for a later sweep: no lock waits, no deadlock.
+        .with_for_update(of=Incident, skip_locked=True)
     ).all()
     for incident, last_firing_at in stale:
+        session.execute(delete(PagingSignal).where(PagingSignal.incident_id == incident.id))
         resolve_quiet(session=session, incident=incident, by=sender, source=sender,
                       quiet=Quiet(sender, as_utc(last_firing_at), settings.stale_after_hours))
-    return [incident.id for incident, _ in stale]
+    return [incident for incident, _ in stale]
