@@ -35,7 +35,10 @@ def fill_every_table(session: Session) -> None:
                                fingerprint="fp-1", link="https://example.com/a?b=c&d=é")
     timeline.edit_event(session=session, event_id=event.id, text="edited " + odd, editor=admin)
     session.add(m.Delivery(sender="generic", delivery_key="d-1", incident_id=first.id))
+    session.add(m.RejectedDelivery(sender="grafana", status=401, reason="invalid or revoked token"))
+    session.add(m.PagingSignal(incident_id=first.id, sender="alertmanager"))
     session.add(m.SenderSettings(sender="alertmanager", enabled=False, default_severity="SEV2",
+                                 stale_after_hours=12, resolve_stale=True,
                                  service_teams={"checkout": "payments", "nested": {"a": [1, 2.5,
                                                 None, True]}, "é": "ü"}))
     station = line.stations(session=session)[2]
