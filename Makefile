@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PYTEST_ARGS ?= -n 2
 export FLASK_APP := app
 
-.PHONY: run test install install-dev browser migrate demo lint bench serve clean
+.PHONY: run test install install-dev browser alertmanager migrate demo lint bench serve clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -24,6 +24,13 @@ browser:
 	@command -v chromium >/dev/null 2>&1 || { \
 	  echo "installing Debian's chromium for the browser tests"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+
+# Debian's Alertmanager (and amtool): the hook tests drive a real one. Tests fail without it.
+alertmanager:
+	@command -v prometheus-alertmanager >/dev/null 2>&1 && command -v amtool >/dev/null 2>&1 || { \
+	  echo "installing Debian's prometheus-alertmanager for the hook tests"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+	    prometheus-alertmanager >/dev/null; }
 
 instance/secret_key:
 	mkdir -p instance
@@ -44,7 +51,7 @@ run: demo
 serve: install
 	$(BIN)/gunicorn --workers 4 --bind 0.0.0.0:8000 "app:create_app()"
 
-test: install browser
+test: install browser alertmanager
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 lint: install

@@ -3,8 +3,8 @@
 from incidents.audit.models import AuditEntry
 from incidents.auth.models import ApiToken, LoginAttempt, Role, Scope, Team, User
 from incidents.db import Base
-from incidents.hooks.models import SenderSettings
-from incidents.inbox.models import Delivery
+from incidents.hooks.models import PagingSignal, SenderSettings
+from incidents.inbox.models import Delivery, RejectedDelivery
 from incidents.incident.models import (
     ChangeOrigin,
     DetectionMethod,
@@ -36,9 +36,10 @@ from incidents.timeline.models import EventKind, TimelineEvent, TimelineEventRev
 
 __all__ = [
     "ApiToken", "AuditEntry", "Base", "ChangeOrigin", "DefectClass", "Delivery",
-    "DetectionMethod", "DismissedCandidate", "EventKind", "Incident", "JobState", "KeptBlameFlag",
-    "LoginAttempt", "MissReason", "Outcome", "OutboxJob", "PreventionItem", "PreventionKind",
-    "PreventionLink", "PreventionStatus", "RecurrenceLink", "Review", "ReviewRevision",
-    "ReviewState", "Role", "Scope", "SenderSettings", "Severity", "Source", "Station",
-    "StationFinding", "Status", "Team", "TimelineEvent", "TimelineEventRevision", "User",
+    "DetectionMethod", "DismissedCandidate", "EventKind", "Incident", "JobState",
+    "KeptBlameFlag", "LoginAttempt", "MissReason", "OutboxJob", "Outcome", "PagingSignal",
+    "PreventionItem", "PreventionKind", "PreventionLink", "PreventionStatus", "RecurrenceLink",
+    "RejectedDelivery", "Review", "ReviewRevision", "ReviewState", "Role", "Scope",
+    "SenderSettings", "Severity", "Source", "Station", "StationFinding", "Status", "Team",
+    "TimelineEvent", "TimelineEventRevision", "User",
 ]

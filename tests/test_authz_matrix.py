@@ -137,6 +137,7 @@ MATRIX: dict[str, Policy] = {
     "POST /admin/line/stations/<int:station_id>/remove": page("admin"),
     "GET /admin/paging": page("admin"),
     "POST /admin/paging/<sender>": page("admin"),
+    "POST /admin/paging/<sender>/test": page("admin"),
     # JSON API
     "GET /api/v1/incidents": READ,
     "POST /api/v1/incidents": WRITE,

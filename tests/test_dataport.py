@@ -38,7 +38,10 @@ def fill_every_table(session: Session) -> None:
     session.add(m.OutboxJob(kind="slack.notice", key="change:1", incident_id=first.id,
                             payload={"lines": [odd], "n": [1, 2.5, None, True]}, attempts=2,
                             state="dead", last_error=odd, leased_until=stamp))
+    session.add(m.RejectedDelivery(sender="grafana", status=401, reason="invalid or revoked token"))
+    session.add(m.PagingSignal(incident_id=first.id, sender="alertmanager"))
     session.add(m.SenderSettings(sender="alertmanager", enabled=False, default_severity="SEV2",
+                                 stale_after_hours=12, resolve_stale=True,
                                  service_teams={"checkout": "payments", "nested": {"a": [1, 2.5,
                                                 None, True]}, "é": "ü"}))
     station = line.stations(session=session)[2]

@@ -25,7 +25,7 @@ def test_admin_finds_paging_tools_in_the_nav_and_maps_a_service_to_a_team(
     section = page.locator("section#alertmanager")
     section.locator("select[name=alertmanager-default_severity]").select_option("SEV2")
     section.locator("textarea[name=alertmanager-service_teams]").fill("checkout = payments")
-    section.locator("input[type=submit]").click()
+    section.locator("#alertmanager-submit").click()
 
     page.wait_for_url("**/admin/paging#alertmanager")
     assert "Saved the Alertmanager settings." in page.locator(".flash").inner_text()

@@ -177,7 +177,7 @@ def test_get_on_a_hook_is_405_json(client):
     assert response.is_json
 
 
-def test_a_disabled_sender_is_answered_202_and_nothing_is_written(hooks, session):
+def test_a_disabled_sender_is_answered_202_and_only_the_delivery_is_recorded(hooks, session):
     from incidents.hooks import service
 
     service.save_settings(session=session, sender="generic", enabled=False,
@@ -188,7 +188,7 @@ def test_a_disabled_sender_is_answered_202_and_nothing_is_written(hooks, session
 
     assert response.status_code == 202
     assert "turned off" in response.get_json()["message"]
-    assert counts(session) == (0, 0, 0)
+    assert counts(session) == (0, 0, 1)
 
 
 ODD_VALUES = [None, "", " ", "x" * 5000, -1, 0, 10 ** 30, 1.5, True, [], {}, [1, "a"],

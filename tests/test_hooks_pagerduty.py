@@ -121,22 +121,23 @@ def test_a_new_trigger_after_resolution_opens_a_new_incident(hooks, session):
 
 
 @pytest.mark.parametrize("event_type", ["pagey.ping", "service.updated"])
-def test_event_types_linecheck_does_not_use_answer_202_and_write_nothing(hooks, session,
-                                                                          event_type):
+def test_event_types_linecheck_does_not_use_answer_202_and_cannot_be_replayed(hooks, session,
+                                                                               event_type):
     body = pd_event(event_type, event_id="ev-9", data={"id": "PF9KMXH", "type": "service"})
 
     response = pd_post(hooks, body)
 
     assert response.status_code == 202
     assert response.get_json()["status"] == "ignored"
-    assert counts(session) == (0, 0, 0)
+    assert counts(session) == (0, 0, 1)  # recorded: a captured copy replayed later is refused
+    assert pd_post(hooks, body).get_json()["status"] == "duplicate"
 
 
-def test_an_event_for_an_incident_never_triggered_here_writes_nothing(hooks, session):
+def test_an_event_for_an_incident_never_triggered_here_is_only_recorded(hooks, session):
     response = pd_post(hooks, pd_event("incident.acknowledged", event_id="ev-2"))
 
     assert response.status_code == 202
-    assert counts(session) == (0, 0, 0)
+    assert counts(session) == (0, 0, 1)
 
 
 # --- signatures ---------------------------------------------------------------------------------

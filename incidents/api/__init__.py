@@ -98,11 +98,9 @@ def authenticate_bearer(scope: Scope) -> ApiToken:
     token = auth.token_for(session=session, raw=raw.strip())
     if token is None:
         raise Unauthorized("invalid or revoked token")
-    granted = set(token.scope_list)
-    if Scope.API_WRITE in granted:
-        granted.add(Scope.API_READ)  # a token that may write may read what it wrote
-    if scope not in granted:
-        raise Forbidden(f"this token lacks the {scope} scope")
+    if not scope.granted_by(set(token.scope_list)):
+        wanted = f"{scope} or {Scope.HOOKS}" if scope.startswith("hooks:") else scope
+        raise Forbidden(f"this token lacks the {wanted} scope")
     now = utcnow()
     # Record use at most once a minute: writing the token row on every request would make
     # every request with this token queue on that row's lock until commit.

@@ -27,7 +27,30 @@ class Role(StrEnum):
 class Scope(StrEnum):
     API_READ = "api:read"
     API_WRITE = "api:write"
-    HOOKS = "hooks"
+    HOOKS = "hooks"  # every hook
+    # One sender's hook only (`hooks:<sender>`): a leaked token opens no other door.
+    HOOKS_ALERTMANAGER = "hooks:alertmanager"
+    HOOKS_GENERIC = "hooks:generic"
+    HOOKS_GRAFANA = "hooks:grafana"
+    HOOKS_OPSGENIE = "hooks:opsgenie"
+    HOOKS_PAGERDUTY = "hooks:pagerduty"
+
+    @classmethod
+    def for_hook(cls, sender: str) -> Scope:
+        """The scope of one sender's hook (a hook without one of its own takes `hooks`)."""
+        try:
+            return cls(f"hooks:{sender}")
+        except ValueError:
+            return cls.HOOKS
+
+    def granted_by(self, scopes: set[str]) -> bool:
+        """Whether tokens with these scopes may use this one: `api:write` includes reading,
+        `hooks` includes every `hooks:<sender>`."""
+        if self in scopes:
+            return True
+        if self == Scope.API_READ:
+            return Scope.API_WRITE in scopes
+        return self.startswith("hooks:") and Scope.HOOKS in scopes
 
 
 class Team(Base):
@@ -85,7 +108,7 @@ class ApiToken(Base):
         return self.scopes.split()
 
     def has_scope(self, scope: Scope) -> bool:
-        return self.revoked_at is None and str(scope) in self.scope_list
+        return self.revoked_at is None and scope.granted_by(set(self.scope_list))
 
 
 class LoginAttempt(Base):

@@ -1,9 +1,9 @@
 """`POST /hooks/<tool>`: one thin adapter for every paging tool, each route in the OpenAPI document.
 
 Read the raw body (413 past 1 MiB, with or without a Content-Length), authenticate (the tool's
-own signature, else a bearer token with the `hooks` scope), parse JSON, let the tool turn it into
-events, let the service apply them, commit. One transaction per delivery: it lands whole or not
-at all.
+own signature, else a bearer token with the `hooks` or `hooks:<tool>` scope), parse JSON, let
+the tool turn it into events, let the service apply them, commit. One transaction per
+delivery: it lands whole or not at all. A refused delivery is logged with its reason.
 """
 
 from __future__ import annotations
@@ -44,7 +44,7 @@ class HookResult(ma.Schema):
 def _authenticate(tool, raw: bytes) -> None:
     verify = getattr(tool, "verify", None)
     if verify is None or "Authorization" in request.headers:
-        authenticate_bearer(Scope.HOOKS)
+        authenticate_bearer(Scope.for_hook(tool.NAME))
         return
     if verify(raw, request.headers, current_app.config):
         return
@@ -55,9 +55,17 @@ def _authenticate(tool, raw: bytes) -> None:
 
 
 def receive(tool):
-    """Take one delivery from `tool`."""
-    raw = receive_body.raw_body()
-    _authenticate(tool, raw)
+    """Take one delivery from `tool`; a refused one is logged for the settings page."""
+    with receive_body.rejections_logged(tool.NAME):
+        raw = receive_body.raw_body()
+        _authenticate(tool, raw)
+        outcome = apply_delivery(tool, raw)
+    return jsonify(outcome.to_dict()), STATUS_CODES[outcome.status]
+
+
+def apply_delivery(tool, raw: bytes) -> service.Outcome:
+    """Parse an authenticated body, apply it, commit (or roll back): the one path a delivery
+    takes, whether a sender posted it or an admin sent a test event."""
     body = receive_body.parse_json(raw)
     events = tool.parse(body)
     key_of = getattr(tool, "delivery_key", None)
@@ -70,7 +78,7 @@ def receive(tool):
         _tell_incident_channels(session, outcome, by=tool.NAME)
     else:
         session.rollback()
-    return jsonify(outcome.to_dict()), STATUS_CODES[outcome.status]
+    return outcome
 
 
 def _tell_incident_channels(session, outcome: service.Outcome, by: str) -> None:
@@ -98,7 +106,7 @@ def _route(tool) -> None:
                                       success=True)(documented)
     for code, text in ((400, "Not JSON, or not the sender's documented shape"),
                        (401, "Missing or wrong token or signature"),
-                       (403, "The token lacks the hooks scope"),
+                       (403, "The token lacks the hooks (or hooks:<sender>) scope"),
                        (413, "Body larger than 1 MiB")):
         documented = blp.alt_response(code, schema=ErrorSchema, description=text)(documented)
     blp.route(f"/{tool.NAME}", methods=["POST"], endpoint=tool.NAME)(documented)

@@ -28,7 +28,8 @@ class Action(StrEnum):
     TRIGGER = "trigger"  # open an incident, or join the open one with the same dedup key
     ACKNOWLEDGE = "acknowledge"
     NOTE = "note"  # a note, or any other change at the sender worth a timeline entry
-    RESOLVE = "resolve"
+    RESOLVE = "resolve"  # with an alert id: that alert ended; without: the whole incident did
+    REOPEN = "reopen"  # the sender reopened what it had resolved (PagerDuty incident.reopened)
     OTHER = "other"  # a well-formed event this product does not use
 
 
@@ -49,6 +50,8 @@ class HookEvent:
     alert_id: str | None = None  # one alert of a group (fingerprint + start): see `external_key`
     fingerprint: str | None = None  # the alert's identity, for recurrence matching
     note_kind: str = "note"  # timeline kind for NOTE events: note or action
+    # The sender changed the incident's priority: a worse one raises the severity.
+    priority_change: bool = False
 
     @property
     def external_key(self) -> str | None:
@@ -168,3 +171,9 @@ def severity(word: Any) -> str | None:
     if not isinstance(word, str | int) or isinstance(word, bool):
         return None
     return _SEVERITY_WORDS.get(str(word).strip().lower())
+
+
+def worst(*severities: str | None) -> str | None:
+    """The most severe of these SEV1..SEV4 values (SEV1 is the worst), ignoring None."""
+    known = [s for s in severities if s]
+    return min(known) if known else None

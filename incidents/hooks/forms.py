@@ -1,6 +1,13 @@
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, SelectField, StringField, SubmitField, TextAreaField
-from wtforms.validators import Length, Optional, ValidationError
+from wtforms import (
+    BooleanField,
+    IntegerField,
+    SelectField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
+from wtforms.validators import Length, NumberRange, Optional, ValidationError
 
 from incidents.forms import choices
 from incidents.incident.models import Severity
@@ -34,6 +41,10 @@ class SenderSettingsForm(FlaskForm):
         validators=[Optional(), Length(max=50_000)],
         render_kw={"rows": 4, "placeholder": "checkout = payments"},
     )
+    stale_after_hours = IntegerField(
+        "Stale after (hours without a firing alert; empty: never)",
+        validators=[Optional(), NumberRange(min=1, max=24 * 90)])
+    resolve_stale = BooleanField("Resolve stale incidents (as of their last firing alert)")
     submit = SubmitField("Save")
 
     def validate_service_teams(self, field):
@@ -41,3 +52,7 @@ class SenderSettingsForm(FlaskForm):
             parse_service_teams(field.data)
         except ValueError as exc:
             raise ValidationError(str(exc)) from None
+
+
+class TestEventForm(FlaskForm):
+    submit = SubmitField("Send a test event")

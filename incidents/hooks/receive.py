@@ -1,17 +1,28 @@
-"""Reading a hook delivery: the raw body within the size limit, then JSON.
+"""Reading a hook delivery: the raw body within the size limit, then JSON; and the log of
+deliveries a hook refused.
 
 Every hook (paging tools, trackers, CI, changes) reads its body through here, so each refuses
-an oversized, non-UTF-8 or malformed body the same way, before anything is written.
+an oversized, non-UTF-8 or malformed body the same way, before anything is written; and each
+wraps its work in `rejections_logged(sender)`, so an admin sees why a sender's deliveries
+never arrived (401, 400, 413…, with the reason and time) beside the accepted ones.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from flask import current_app, request
-from werkzeug.exceptions import RequestEntityTooLarge
+from sqlalchemy import delete, select
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
-from incidents.hooks.events import BadPayload
+from incidents.db import get_session, utcnow
+from incidents.errors import DomainError
+from incidents.hooks.events import BadPayload, clip
+from incidents.inbox.models import RejectedDelivery
+
+KEEP_REJECTED = 50  # per sender: the log shows what went wrong lately, it is no archive
 
 
 def raw_body() -> bytes:
@@ -40,3 +51,41 @@ def parse_json(raw: bytes):
         raise BadPayload(f"request body is not usable JSON: {exc}", field="body") from None
     except RecursionError:
         raise BadPayload("request body is nested too deeply", field="body") from None
+
+
+@contextmanager
+def rejections_logged(sender: str) -> Iterator[None]:
+    """Run a hook's work; a refusal (an HTTP error or a domain error) is logged, then raised."""
+    try:
+        yield
+    except HTTPException as exc:
+        log_rejection(sender, exc.code or 400, exc.description or exc.name)
+        raise
+    except DomainError as exc:
+        log_rejection(sender, exc.status, exc.message)
+        raise
+
+
+def log_rejection(sender: str, status: int, reason: str) -> None:
+    """Record a refused delivery in its own short transaction, keeping the newest few.
+
+    Whatever the request had begun is rolled back first: the refusal writes nothing else, and
+    on SQLite this transaction must not wait on the request's own lock.
+    """
+    session = get_session()
+    session.rollback()
+    session.add(RejectedDelivery(sender=sender, status=status, received_at=utcnow(),
+                                 reason=clip(reason.replace("\x00", ""), 300) or str(status)))
+    session.flush()
+    oldest_kept = (select(RejectedDelivery.id).where(RejectedDelivery.sender == sender)
+                   .order_by(RejectedDelivery.id.desc()).offset(KEEP_REJECTED - 1).limit(1)
+                   .scalar_subquery())
+    session.execute(delete(RejectedDelivery).where(RejectedDelivery.sender == sender,
+                                                   RejectedDelivery.id < oldest_kept))
+    session.commit()
+
+
+def rejected(*, session, sender: str, limit: int = 10) -> list[RejectedDelivery]:
+    """The sender's most recent refused deliveries, newest first."""
+    return list(session.scalars(select(RejectedDelivery).where(RejectedDelivery.sender == sender)
+                                .order_by(RejectedDelivery.id.desc()).limit(limit)))

@@ -1,6 +1,9 @@
-"""The admin page for paging tools: each hook's URL and auth, and each sender's settings."""
+"""The admin page for paging tools: each hook's URL and auth, each sender's settings, its
+delivery log (accepted and refused), and a button that sends it a documented sample."""
 
 from __future__ import annotations
+
+import json
 
 from flask import Blueprint, abort, flash, g, redirect, render_template, url_for
 
@@ -8,8 +11,14 @@ from incidents.auth.models import Role, Team
 from incidents.auth.permissions import role_required
 from incidents.db import get_session
 from incidents.errors import DomainError
-from incidents.hooks import service
-from incidents.hooks.forms import SenderSettingsForm, format_service_teams, parse_service_teams
+from incidents.hooks import receive, service
+from incidents.hooks.api import apply_delivery
+from incidents.hooks.forms import (
+    SenderSettingsForm,
+    TestEventForm,
+    format_service_teams,
+    parse_service_teams,
+)
 from incidents.hooks.tools import registry
 from incidents.inbox import service as inbox
 
@@ -28,6 +37,8 @@ def _form_for(name: str, *, submitted: bool = False) -> SenderSettingsForm:
         "default_severity": settings.default_severity,
         "default_team": team.name if team else "",
         "service_teams": format_service_teams(settings.service_teams),
+        "stale_after_hours": settings.stale_after_hours,
+        "resolve_stale": settings.resolve_stale,
     }
     return SenderSettingsForm(prefix=name, data=data, formdata=None)
 
@@ -35,8 +46,9 @@ def _form_for(name: str, *, submitted: bool = False) -> SenderSettingsForm:
 def _page(forms: dict[str, SenderSettingsForm], status: int = 200):
     db = get_session()
     recent = {name: inbox.latest(session=db, sender=name, limit=5) for name in registry()}
+    refused = {name: receive.rejected(session=db, sender=name, limit=5) for name in registry()}
     return render_template("hooks/settings.html", tools=registry(), forms=forms,
-                           recent=recent), status
+                           recent=recent, refused=refused, test_form=TestEventForm()), status
 
 
 @bp.route("/admin/paging", methods=["GET"])
@@ -58,7 +70,9 @@ def save(sender: str):
                 session=db, sender=sender, enabled=form.enabled.data,
                 default_severity=form.default_severity.data,
                 default_team=(form.default_team.data or "").strip() or None,
-                service_teams=parse_service_teams(form.service_teams.data), actor=g.user,
+                service_teams=parse_service_teams(form.service_teams.data),
+                stale_after_hours=form.stale_after_hours.data,
+                resolve_stale=form.resolve_stale.data, actor=g.user,
             )
         except DomainError as exc:
             form.service_teams.errors = [*form.service_teams.errors, exc.message]
@@ -69,3 +83,26 @@ def save(sender: str):
     forms = {name: _form_for(name) for name in registry()}
     forms[sender] = form
     return _page(forms, 400)
+
+
+@bp.route("/admin/paging/<sender>/test", methods=["POST"])
+@role_required(Role.ADMIN)
+def send_test(sender: str):
+    """Send the tool's documented sample (a trigger, then its resolve) through the same path a
+    delivery takes after authentication: parse, apply, commit."""
+    tool = registry().get(sender)
+    if tool is None:
+        abort(404)
+    if not TestEventForm().validate_on_submit():
+        abort(400, "missing or stale form")
+    opened = []
+    for body in tool.samples():
+        outcome = apply_delivery(tool, json.dumps(body).encode())
+        opened += outcome.opened
+        if outcome.status != "applied":
+            flash(f"{tool.LABEL} test event: {outcome.status} — {outcome.message}", "error")
+            break
+    else:
+        where = f" (incident #{opened[0]}, opened and resolved)" if opened else ""
+        flash(f"Sent a {tool.LABEL} test event through the hook{where}.", "ok")
+    return redirect(url_for("hooks.settings") + f"#{sender}")

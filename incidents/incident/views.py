@@ -11,6 +11,7 @@ from incidents.auth.models import Role
 from incidents.auth.permissions import login_required, role_required
 from incidents.db import get_session
 from incidents.errors import DomainError
+from incidents.hooks import staleness
 from incidents.incident import service
 from incidents.incident.forms import (
     DeclareForm,
@@ -54,6 +55,7 @@ def list_incidents():
         items, cursor = [], None
     return render_template(
         "incidents/list.html", incidents=items, cursor=cursor, filters=filters,
+        quiet=staleness.quiet_among(session=get_session(), incidents_shown=items),
         statuses=list(Status), severities=list(Severity),
         services=service.services(session=get_session()),
     )
@@ -103,6 +105,8 @@ def detail(incident_id: int):
                             "resolved_at": local(incident.resolved_at)})
     return render_template(
         "incidents/detail.html", incident=incident, events=events, note_form=NoteForm(),
+        quiet=staleness.quiet_among(session=get_session(),
+                                    incidents_shown=[incident]).get(incident.id),
         status_form=StatusForm(data={"severity": incident.severity, "status": incident.status}),
         resolve_form=ResolveForm(), times_form=times, edit_form=EditEventForm(),
     )

@@ -10,7 +10,13 @@ A tool module defines:
 - optionally `delivery_key(body) -> str | None` — the sender's own id for the delivery (without
   one, the SHA-256 of the raw body identifies it);
 - optionally `verify(raw, headers, config) -> bool` — the sender's own signature, accepted in
-  place of a bearer token.
+  place of a bearer token;
+- `samples() -> list[dict]` — documented payloads (a trigger, then its resolve) that the
+  settings page's "send a test event" button passes through the hook's path;
+- optionally `STALE_AFTER_HOURS` — for senders that repeat firing alerts, when an incident
+  without one counts as gone quiet until an admin sets otherwise.
+
+A token with the `hooks` scope opens every hook; `hooks:<NAME>` (a `Scope` member) only this one.
 
 Tools never touch the database. Adding a tool is adding a module to this package.
 """

@@ -3,14 +3,27 @@ webhook contact point extends: `{"groupKey", "status", "commonLabels", "commonAn
 "alerts": [{"status", "labels", "annotations", "startsAt", "endsAt", "generatorURL",
 "fingerprint"}]}`.
 
-The group (groupKey) is one incident. Each alert becomes a timeline event when it fires and
-another when it resolves; the incident resolves once every alert that fired on it has resolved.
+The group (groupKey) is one incident, and the incident follows the group as Alertmanager
+reports it (notify/webhook/webhook.go, dispatch/dispatch.go):
+
+- every notification carries every alert the group holds, firing and just resolved, unless
+  `max_alerts` cut the list: then `truncatedAlerts` counts the hidden ones, and `status` was
+  computed from the visible ones only;
+- a resolved alert is sent once (with `send_resolved`) and then dropped from the group;
+- an alert that resolves and fires again between two flushes is sent only as its new instance
+  (a later `startsAt`, same `fingerprint`), never as the resolve of the old one.
+
+So each alert becomes a timeline event when it fires and another when it resolves, and the
+incident resolves when a notification says the whole group resolved with nothing truncated —
+that is the one event here without an alert id.
 """
 
 from __future__ import annotations
 
 import hashlib
+import uuid
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 from incidents.hooks.events import (
@@ -40,6 +53,10 @@ def parse_group(body: Any, *, label: str, link: Callable[[dict], Any]) -> list[H
     alerts = body.get("alerts")
     if not isinstance(alerts, list) or not alerts:
         raise BadPayload("body.alerts must be a non-empty list", field="body.alerts")
+    truncated = body.get("truncatedAlerts", 0)
+    if isinstance(truncated, bool) or not isinstance(truncated, int) or truncated < 0:
+        raise BadPayload("body.truncatedAlerts must be a count (a whole number, 0 or more)",
+                         field="body.truncatedAlerts")
     common_labels = strings(body.get("commonLabels"), "body.commonLabels")
     common_annotations = strings(body.get("commonAnnotations"), "body.commonAnnotations")
     title = clip(common_annotations.get("summary") or common_labels.get("alertname"), 300)
@@ -78,6 +95,12 @@ def parse_group(body: Any, *, label: str, link: Callable[[dict], Any]) -> list[H
                 fingerprint=clip(fingerprint, 255),
             )
         )
+    if status == "resolved" and not truncated:
+        # The whole group resolved: the incident ends with the last alert.
+        ended = [e.occurred_at for e in events if e.action == Action.RESOLVE and e.occurred_at]
+        events.append(HookEvent(Action.RESOLVE, dedup_key=group_key, author=label,
+                                occurred_at=max(ended, default=None),
+                                text=f"every alert of the {label} group resolved"))
     return events
 
 
@@ -92,3 +115,23 @@ def _label_text(labels: dict[str, str]) -> str:
     if not shown:
         return ""
     return " (" + ", ".join(f"{k}={v}" for k, v in sorted(shown.items())) + ")"
+
+
+def sample_group(extra: Callable[[str], dict] = lambda status: {}) -> list[dict]:
+    """A documented group notification for the settings page's test button: one alert firing,
+    then the group resolved (a fresh group key each time, so each test is a new incident)."""
+    test = uuid.uuid4().hex[:12]
+    now = datetime.now(UTC).isoformat(timespec="seconds")
+    labels = {"alertname": "LinecheckTestEvent", "severity": "info", "test": test}
+
+    def notification(status: str) -> dict:
+        alert = {"status": status, "labels": labels,
+                 "annotations": {"summary": "Test event sent from Linecheck's settings page"},
+                 "startsAt": now, "endsAt": now if status == "resolved" else
+                 "0001-01-01T00:00:00Z", "generatorURL": "", "fingerprint": test}
+        return {"version": "4", "groupKey": f'{{}}:{{test="{test}"}}', "truncatedAlerts": 0,
+                "status": status, "receiver": "linecheck", "groupLabels": {"test": test},
+                "commonLabels": labels, "commonAnnotations": alert["annotations"],
+                "externalURL": "", "alerts": [alert], **extra(status)}
+
+    return [notification("firing"), notification("resolved")]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 import marshmallow as ma
@@ -20,7 +21,8 @@ NAME = "generic"
 SOURCE = Source.GENERIC
 LABEL = "Generic JSON"
 DOC = (
-    "Any sender, in Linecheck's own JSON shape; bearer token with the `hooks` scope. "
+    "Any sender, in Linecheck's own JSON shape; bearer token with the `hooks` or "
+    "`hooks:generic` scope. "
     "`status` trigger opens an incident (or joins the open one with the same `dedup_key`), "
     "acknowledge and note add to its timeline, resolve resolves it. Send `event_id` to make "
     "retries of one event harmless even when the body changes; without it the body's SHA-256 "
@@ -111,3 +113,11 @@ def parse(body: Any) -> list[HookEvent]:
             note_kind="note" if status == "note" else "action",
         )
     ]
+
+
+def samples() -> list[dict]:
+    """A trigger, then its resolve (the settings page's test button)."""
+    test = uuid.uuid4().hex[:12]
+    return [{"dedup_key": f"linecheck-test-{test}", "status": status, "event_id":
+             f"linecheck-test-{test}-{status}", "title": "Linecheck test event",
+             "severity": "SEV4"} for status in ("trigger", "resolve")]

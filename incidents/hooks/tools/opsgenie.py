@@ -8,6 +8,8 @@ Format: https://docs.opsgenie.com/docs/webhook-integration and its alert action 
 
 from __future__ import annotations
 
+import time
+import uuid
 from typing import Any
 
 from incidents.hooks.events import (
@@ -26,9 +28,10 @@ SOURCE = Source.OPSGENIE
 LABEL = "Opsgenie"
 DOC = (
     "Opsgenie outgoing Webhook integration, authenticated by a bearer token with the `hooks` "
-    "scope (a custom header `Authorization: Bearer …`). `Create` opens an incident, deduplicated "
-    "by the alert's `alias` (else `alertId`); `Acknowledge`, `AddNote` and the other alert "
-    "actions land on its timeline; `Close` resolves it. Unknown actions answer 202."
+    "or `hooks:opsgenie` scope (a custom header `Authorization: Bearer …`). `Create` opens an "
+    "incident, deduplicated by the alert's `alias` (else `alertId`); `Acknowledge`, `AddNote` "
+    "and the other alert actions land on its timeline, and a worse `priority` (on `Create` or "
+    "`UpdatePriority`) raises its severity; `Close` resolves it. Unknown actions answer 202."
 )
 
 _ACTIONS = {
@@ -90,6 +93,7 @@ def parse(body: Any) -> list[HookEvent]:
             event_key=f"opsgenie:{alert_id}:{action_name}:{alert.get('updatedAt')}",
             fingerprint=dedup_key,
             note_kind="note" if action_name == "AddNote" else "action",
+            priority_change=action_name == "UpdatePriority",
         )
     ]
 
@@ -107,3 +111,16 @@ def _text(action: str, message: str, username: str, note: str, alert: dict) -> s
     if action == "Close":
         return f"closed in Opsgenie{by}{noted}"
     return f"{_DESCRIBED[action]} in Opsgenie{by}{noted}"
+
+
+def samples() -> list[dict]:
+    """A documented Create action, then Close (the settings page's test button)."""
+    test = str(uuid.uuid4())
+    now = time.time_ns()
+    alert = {"alertId": test, "alias": f"linecheck-test-{test[:8]}", "message":
+             "Linecheck test event", "username": "Linecheck settings", "tinyId": "0",
+             "entity": "", "priority": "P5", "createdAt": now // 1_000_000}
+    return [{"action": action, "source": {"name": "", "type": "web"},
+             "alert": {**alert, "updatedAt": now + step},
+             "integrationName": "Linecheck test"}
+            for step, action in enumerate(("Create", "Close"))]

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import uuid
+from datetime import UTC, datetime
 from typing import Any
 
 from incidents.hooks.events import (
@@ -30,9 +32,11 @@ LABEL = "PagerDuty"
 DOC = (
     "PagerDuty Webhooks v3 (a webhook subscription). Authenticated by `X-PagerDuty-Signature` "
     "(HMAC-SHA256 of the raw body with PAGERDUTY_WEBHOOK_SECRET; any one of several "
-    "comma-separated signatures may match) or by a bearer token with the `hooks` scope. "
-    "`incident.triggered` opens an incident; `incident.resolved` resolves it; every other "
-    "`incident.*` event lands on its timeline. Other event types answer 202."
+    "comma-separated signatures may match) or by a bearer token with the `hooks` or "
+    "`hooks:pagerduty` scope. `incident.triggered` opens an incident; `incident.resolved` "
+    "resolves it (a merge says into which incident); `incident.reopened` reopens it; a worse "
+    "priority on any event raises its severity; every other `incident.*` event lands on its "
+    "timeline. Other event types answer 202 and are recorded, so they cannot be replayed."
 )
 SIGNATURE_HEADER = "X-PagerDuty-Signature"
 
@@ -41,6 +45,7 @@ _ACTIONS = {
     "incident.acknowledged": Action.ACKNOWLEDGE,
     "incident.resolved": Action.RESOLVE,
     "incident.annotated": Action.NOTE,
+    "incident.reopened": Action.REOPEN,
 }
 
 
@@ -52,9 +57,11 @@ def verify(raw: bytes, headers, config) -> bool:
     offered = [part.strip()[3:] for part in header.split(",") if part.strip().startswith("v1=")]
     if not secrets or not offered:
         return False
-    expected = [hmac.new(s.encode(), raw, hashlib.sha256).hexdigest() for s in secrets]
+    expected = [hmac.new(s.encode(), raw, hashlib.sha256).hexdigest().encode() for s in secrets]
+    # Bytes, not str: compare_digest refuses non-ASCII text, and a header may carry any.
+    offered = [o.lower().encode("utf-8", "surrogateescape") for o in offered]
     # Compare every pair, so the time taken says nothing about which one matched.
-    matches = [hmac.compare_digest(e, o.lower()) for e in expected for o in offered]
+    matches = [hmac.compare_digest(e, o) for e in expected for o in offered]
     return any(matches)
 
 
@@ -98,8 +105,20 @@ def parse(body: Any) -> list[HookEvent]:
             event_key=f"pagerduty:{event_id}",
             fingerprint=clip(incident_key, 255) if isinstance(incident_key, str) else incident_id,
             note_kind="note" if event_type == "incident.annotated" else "action",
+            priority_change=event_type == "incident.priority_updated",
         )
     ]
+
+
+def _merged_into(incident: dict) -> str | None:
+    """The incident this one was merged into: PagerDuty resolves a merged incident with
+    `resolve_reason` {"type": "merge_resolve_reason", "incident": <reference>}."""
+    reason = incident.get("resolve_reason")
+    if not isinstance(reason, dict) or reason.get("type") != "merge_resolve_reason":
+        return None
+    into = reason.get("incident") if isinstance(reason.get("incident"), dict) else {}
+    name = _summary(into) or (into.get("id") if isinstance(into.get("id"), str) else None)
+    return clip(name, 300) if name else "another incident"
 
 
 def _summary(reference: Any) -> str | None:
@@ -144,6 +163,25 @@ def _text(event_type: str, data: dict, incident: dict, author: str, title: str) 
         message = f": {data['message']}" if isinstance(data.get("message"), str) else ""
         return clip(f"Responder {_summary(data['user'])} {state}{message}", 20_000)
     if kind == "resolved":
-        return f"Resolved in PagerDuty{by}"
+        merged = _merged_into(incident)
+        return f"Merged in PagerDuty into {merged}{by}" if merged else f"Resolved in PagerDuty{by}"
+    if kind == "reopened":
+        return f"Reopened in PagerDuty{by}"
     return f"{kind.replace('_', ' ').replace('.', ' ').capitalize()} in PagerDuty{by}"
 
+
+
+def samples() -> list[dict]:
+    """A documented v3 incident.triggered, then its incident.resolved (the test button)."""
+    test = uuid.uuid4().hex[:12].upper()
+    now = datetime.now(UTC).isoformat(timespec="seconds")
+    incident = {"id": f"LC{test}", "type": "incident", "number": 1, "status": "triggered",
+                "title": "Linecheck test event", "urgency": "low",
+                "service": {"id": "PLCTEST", "type": "service_reference",
+                            "summary": "Linecheck test"},
+                "priority": {"id": "PLCP4", "type": "priority_reference", "summary": "P4"}}
+    return [{"event": {"id": f"{test}-{kind}", "event_type": f"incident.{kind}",
+                       "resource_type": "incident", "occurred_at": now,
+                       "agent": {"type": "user_reference", "summary": "Linecheck settings"},
+                       "data": {**incident, "status": kind}}}
+            for kind in ("triggered", "resolved")]
