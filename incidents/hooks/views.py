@@ -12,6 +12,7 @@ from incidents.hooks import service
 from incidents.hooks.forms import SenderSettingsForm, format_service_teams, parse_service_teams
 from incidents.hooks.tools import registry
 from incidents.inbox import service as inbox
+from incidents.links import public_url
 
 bp = Blueprint("hooks", __name__)
 
@@ -36,7 +37,7 @@ def _page(forms: dict[str, SenderSettingsForm], status: int = 200):
     db = get_session()
     recent = {name: inbox.latest(session=db, sender=name, limit=5) for name in registry()}
     return render_template("hooks/settings.html", tools=registry(), forms=forms,
-                           recent=recent), status
+                           recent=recent, public_url=public_url), status
 
 
 @bp.route("/admin/paging", methods=["GET"])

@@ -105,6 +105,7 @@ def detail(incident_id: int):
         "incidents/detail.html", incident=incident, events=events, note_form=NoteForm(),
         status_form=StatusForm(data={"severity": incident.severity, "status": incident.status}),
         resolve_form=ResolveForm(), times_form=times, edit_form=EditEventForm(),
+        editable_kinds=timeline.EDITABLE_KINDS,
     )
 
 
