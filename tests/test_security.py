@@ -223,8 +223,8 @@ def test_unknown_email_and_wrong_password_get_the_same_answer(client, make_user,
     assert _normalised(inactive, user.email) == _normalised(wrong, user.email)
 
 
-def test_unknown_email_takes_about_as_long_as_wrong_password(app_config, client, make_user):
-    app_config["LOGIN_ACCOUNT_FREE_FAILURES"] = 100  # every attempt checks a password
+def test_unknown_email_takes_about_as_long_as_wrong_password(app, client, make_user):
+    app.config["LOGIN_ACCOUNT_FREE_FAILURES"] = 100  # every attempt checks a password
     user = make_user("viewer")
     _login(client, user.email, "warm-up")
     known = [_login(client, user.email, f"wrong-{i}")[1] for i in range(6)]
