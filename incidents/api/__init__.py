@@ -8,11 +8,11 @@ from datetime import timedelta
 from functools import wraps
 
 import marshmallow as ma
-from flask import abort, g, request
+from flask import g, request
 from flask.json.provider import DefaultJSONProvider
 from flask_smorest import Api as SmorestApi
 from flask_smorest import Blueprint as SmorestBlueprint
-from webargs.flaskparser import FlaskParser
+from webargs.flaskparser import FlaskParser, abort
 from werkzeug.exceptions import Forbidden, Unauthorized
 
 from incidents import MAX_ID
