@@ -22,16 +22,13 @@ def users_cli():
     pass
 
 
-def _password_option(**kwargs):
-    # Asked for, hidden and twice, so the password never lands in shell history or `ps`.
-    return click.option("--password", prompt="Password", hide_input=True,
-                        confirmation_prompt=True, **kwargs)
-
-
 @users_cli.command("create")
 @click.argument("email")
 @click.option("--role", type=click.Choice([r.value for r in Role]), default="viewer")
-@_password_option(help="Prompted for when absent (scripts may pass it; it then shows in ps).")
+# Asked for, hidden and twice, so the password stays out of shell history and `ps`; scripts
+# may still pass it.
+@click.option("--password", prompt="Password", hide_input=True, confirmation_prompt=True,
+              help="Prompted for when absent (given here, it shows in ps and shell history).")
 @click.option("--name", default="")
 @click.option("--team", default=None)
 def create_user(email, role, password, name, team):

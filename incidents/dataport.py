@@ -152,7 +152,7 @@ def _is_empty(session: Session) -> bool:
 def _parse(line_no: int, line: str) -> dict:
     try:
         record = json.loads(line)
-    except ValueError:
+    except (ValueError, RecursionError):
         raise InvalidInput(f"line {line_no} is not JSON") from None
     if not isinstance(record, dict):
         raise InvalidInput(f"line {line_no} is not a JSON object")
@@ -185,7 +185,7 @@ def check_signature(*, lines: Iterable[str], key: bytes) -> None:
         last = line
     try:
         signature = json.loads(last).get("signature")
-    except (ValueError, AttributeError):
+    except (ValueError, RecursionError, AttributeError):
         signature = None
     if not isinstance(signature, str):
         raise InvalidInput("the file ends early (no signature line): it was cut off")
