@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 from flask import Flask
 from flask_wtf.csrf import CSRFProtect
 from werkzeug.routing import IntegerConverter
 
-from incidents.config import DEFAULT_SECRET_KEY, Defaults, default_database_url, load_settings
+from incidents.config import (
+    DEFAULT_SECRET_KEY,
+    MIN_SECRET_KEY_LENGTH,
+    Defaults,
+    default_database_url,
+    load_settings,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 INSTANCE_PATH = str(ROOT / "instance")
@@ -48,15 +55,27 @@ def configure(app: Flask, test_config: dict | None) -> None:
     if not app.config.get("DATABASE_URL"):
         app.config["DATABASE_URL"] = default_database_url(app.instance_path)
     production = not (app.debug or app.testing)
-    if production and app.config["SECRET_KEY"] == DEFAULT_SECRET_KEY:
-        raise InsecureSecretKey(
-            "Refusing to start: SECRET_KEY is the built-in development default. Set SECRET_KEY "
-            "to a long random value (python -c 'import secrets; print(secrets.token_hex(32))'), "
-            "or set FLASK_DEBUG=1 for local development."
-        )
+    if production:
+        _check_secret_key(app.config["SECRET_KEY"])
     app.url_map.converters["int"] = DatabaseId
-    # Production serves over HTTPS (behind the load balancer): cookies never travel in clear.
+    # Production serves over HTTPS (behind the load balancer): cookies never travel in clear,
+    # and browsers are told never to try plain HTTP (HSTS, incidents/security.py).
     app.config["SESSION_COOKIE_SECURE"] = production
+    app.config["HTTPS_ONLY"] = production
+    app.config["PERMANENT_SESSION_LIFETIME"] = timedelta(
+        hours=app.config["SESSION_LIFETIME_HOURS"])
+
+
+def _check_secret_key(key: str) -> None:
+    advice = ("Set SECRET_KEY to a long random value (python -c 'import secrets; "
+              "print(secrets.token_hex(32))'), or set FLASK_DEBUG=1 for local development.")
+    if key == DEFAULT_SECRET_KEY:
+        raise InsecureSecretKey("Refusing to start: SECRET_KEY is the built-in development "
+                                "default. " + advice)
+    if len(key) < MIN_SECRET_KEY_LENGTH:
+        # It signs sessions and exports: a short key can be guessed offline from one cookie.
+        raise InsecureSecretKey(f"Refusing to start: SECRET_KEY is shorter than "
+                                f"{MIN_SECRET_KEY_LENGTH} characters. " + advice)
 
 
 def register_extensions(app: Flask) -> None:

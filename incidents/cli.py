@@ -25,11 +25,14 @@ def users_cli():
 @users_cli.command("create")
 @click.argument("email")
 @click.option("--role", type=click.Choice([r.value for r in Role]), default="viewer")
-@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+# Asked for, hidden and twice, so the password stays out of shell history and `ps`; scripts
+# may still pass it.
+@click.option("--password", prompt="Password", hide_input=True, confirmation_prompt=True,
+              help="Prompted for when absent (given here, it shows in ps and shell history).")
 @click.option("--name", default="")
 @click.option("--team", default=None)
 def create_user(email, role, password, name, team):
-    """Create a user with a password and a role."""
+    """Create a user with a password and a role (the password is prompted for)."""
     with new_session() as session:
         try:
             user = auth.create_user(session=session, email=email, password=password, role=role,
@@ -48,17 +51,55 @@ def list_users():
             click.echo(f"{user.id}\t{user.email}\t{user.role}{state}")
 
 
+def _change_user(email: str, change) -> User:
+    """Run `change(session, user)` for the user with this email and commit (never wait for
+    input inside: on SQLite the transaction holds the write lock)."""
+    with new_session() as session:
+        try:
+            user = auth.user_by_email(session=session, email=email)
+            change(session, user)
+        except DomainError as exc:
+            _fail(exc)
+        session.commit()
+        return user
+
+
 @users_cli.command("set-role")
 @click.argument("email")
 @click.argument("role", type=click.Choice([r.value for r in Role]))
 def set_role(email, role):
-    with new_session() as session:
-        user = session.scalar(select(User).where(User.email == email.strip().lower()))
-        if user is None:
-            raise click.ClickException(f"no user {email}")
-        auth.set_role(session=session, user=user, role=role)
-        session.commit()
-        click.echo(f"{user.email} is now {role}")
+    user = _change_user(email, lambda session, user: auth.set_role(session=session, user=user,
+                                                                    role=role))
+    click.echo(f"{user.email} is now {role}")
+
+
+@users_cli.command("deactivate")
+@click.argument("email")
+def deactivate(email):
+    """Refuse the user's sign-in and end every session they have, at once."""
+    user = _change_user(email, lambda session, user: auth.set_active(
+        session=session, user=user, active=False))
+    click.echo(f"{user.email} is deactivated; every session of theirs has ended")
+
+
+@users_cli.command("activate")
+@click.argument("email")
+def activate(email):
+    """Let a deactivated user sign in again."""
+    user = _change_user(email, lambda session, user: auth.set_active(
+        session=session, user=user, active=True))
+    click.echo(f"{user.email} is active")
+
+
+@users_cli.command("set-password")
+@click.argument("email")
+def set_password(email):
+    """Set a user's password (prompted for, never an argument); their sessions end."""
+    _change_user(email, lambda session, user: None)  # no such user: say so before asking
+    password = click.prompt("New password", hide_input=True, confirmation_prompt=True)
+    user = _change_user(email, lambda session, user: auth.set_password(
+        session=session, user=user, password=password))
+    click.echo(f"new password set for {user.email}; every session of theirs has ended")
 
 
 @click.group("tokens", cls=AppGroup, help="Manage API tokens.")

@@ -3,6 +3,7 @@
 import os
 
 DEFAULT_SECRET_KEY = "dev-only-change-me"
+MIN_SECRET_KEY_LENGTH = 32
 
 # Environment variables read at app creation, never at import.
 ENV_SETTINGS = (
@@ -22,6 +23,13 @@ ENV_SETTINGS = (
     "OUTBOX_MAX_BACKOFF_SECONDS",
     "OUTBOX_MAX_ATTEMPTS",
     "OUTBOX_POLL_SECONDS",
+    "SESSION_LIFETIME_HOURS",
+    "SESSION_IDLE_MINUTES",
+    "TRUSTED_PROXY_HOPS",
+    "LOGIN_ACCOUNT_FREE_FAILURES",
+    "LOGIN_BACKOFF_MAX_SECONDS",
+    "LOGIN_ADDRESS_MAX_FAILURES",
+    "LOGIN_GLOBAL_MAX_FAILURES",
 )
 
 
@@ -45,6 +53,18 @@ class Defaults:
     OUTBOX_MAX_BACKOFF_SECONDS = 3600.0
     OUTBOX_MAX_ATTEMPTS = 20
     OUTBOX_POLL_SECONDS = 1.0
+    # A browser session ends this long after sign-in, or after this long without a request.
+    SESSION_LIFETIME_HOURS = 12
+    SESSION_IDLE_MINUTES = 60
+    # Proxies in front of the app whose X-Forwarded-For/-Proto are believed (0: none).
+    TRUSTED_PROXY_HOPS = 0
+    # Sign-in throttling (incidents/auth/throttle.py): failures an account may have before each
+    # further attempt waits (5 s, 10 s, 20 s … up to the maximum); failures per address and in
+    # all within 15 minutes before sign-in from there, or at all, pauses.
+    LOGIN_ACCOUNT_FREE_FAILURES = 5
+    LOGIN_BACKOFF_MAX_SECONDS = 300
+    LOGIN_ADDRESS_MAX_FAILURES = 30
+    LOGIN_GLOBAL_MAX_FAILURES = 1000
     MAX_CONTENT_LENGTH = 1024 * 1024
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"

@@ -4,20 +4,30 @@ This is how a team that outgrows SQLite moves to PostgreSQL (and back): `flask e
 on the old database, `alembic upgrade head` and `flask import FILE` on the new one.
 
 The file is a header line, one line per row (tables in foreign-key order, rows in primary-key
-order, so two exports of the same data are byte-identical), and a trailer with the row counts,
-so a truncated copy is refused instead of half-imported.
+order, so two exports of the same data are byte-identical), a trailer with the row counts, and
+a signature line: HMAC-SHA256 of every line before it, under SECRET_KEY or a key given to both
+commands. Import checks the signature before it reads a row, so a truncated or altered file
+(a planted password hash or token) is refused instead of imported. The file holds every
+credential hash, so it is written readable by its owner only.
 """
 
 from __future__ import annotations
 
 import base64
+import hashlib
+import hmac
 import json
+import os
+import shutil
+import sys
+import tempfile
 from collections.abc import Iterable, Iterator
 from datetime import date, datetime
 from decimal import Decimal
 from typing import IO
 
 import click
+from flask import current_app
 from flask.cli import with_appcontext
 from sqlalchemy import Column, Table, func, insert, inspect, select, text
 from sqlalchemy.exc import SQLAlchemyError
@@ -31,8 +41,12 @@ from incidents.line.models import Station
 from incidents.line.service import DEFAULT_LINE
 
 FORMAT = "linecheck-export"
-VERSION = 1
+VERSION = 2  # 2: signed
 BATCH = 500
+SIGNATURE_PREFIX = "hmac-sha256:"
+KEY_HELP = ("Key the file is signed with (default: SECRET_KEY). Give the same key to export "
+            "and import; LINECHECK_EXPORT_KEY in the environment keeps it out of the process "
+            "list.")
 
 
 def _python_type(column: Column) -> type | None:
@@ -86,8 +100,20 @@ def _revision(session: Session) -> str | None:
     return session.scalar(text("SELECT version_num FROM alembic_version"))
 
 
-def export_lines(*, session: Session) -> Iterator[str]:
-    """Every row of every table as JSON lines, in a stable order."""
+def _signer(key: bytes):
+    return hmac.new(key, digestmod=hashlib.sha256)
+
+
+def export_lines(*, session: Session, key: bytes) -> Iterator[str]:
+    """Every row of every table as JSON lines, in a stable order, then the signature line."""
+    signer = _signer(key)
+    for line in _unsigned_lines(session):
+        signer.update(line.encode() + b"\n")
+        yield line
+    yield json.dumps({"signature": SIGNATURE_PREFIX + signer.hexdigest()})
+
+
+def _unsigned_lines(session: Session) -> Iterator[str]:
     if session.get_bind().dialect.name == "postgresql":
         # One snapshot for the whole file, while the app keeps writing.
         session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
@@ -126,24 +152,58 @@ def _is_empty(session: Session) -> bool:
 def _parse(line_no: int, line: str) -> dict:
     try:
         record = json.loads(line)
-    except ValueError:
+    except (ValueError, RecursionError):
         raise InvalidInput(f"line {line_no} is not JSON") from None
     if not isinstance(record, dict):
         raise InvalidInput(f"line {line_no} is not a JSON object")
     return record
 
 
+def _meaningful(lines: Iterable[str]) -> Iterator[str]:
+    return (line.rstrip("\r\n") for line in lines if line.strip())
+
+
+def _check_header(first: str | None) -> dict:
+    header = _parse(1, first) if first else {}
+    if header.get("format") != FORMAT:
+        raise InvalidInput(f"not a {FORMAT} version {VERSION} file")
+    if header.get("version") != VERSION:
+        raise InvalidInput(f"this is a {FORMAT} version {header.get('version')} file; this "
+                           f"version reads only version {VERSION} (signed): export it again")
+    return header
+
+
+def check_signature(*, lines: Iterable[str], key: bytes) -> None:
+    """Refuse a file that is not exactly what an export under `key` wrote."""
+    meaningful = _meaningful(lines)
+    first = next(meaningful, None)
+    _check_header(first)
+    signer = _signer(key)
+    last = first
+    for line in meaningful:
+        signer.update(last.encode() + b"\n")
+        last = line
+    try:
+        signature = json.loads(last).get("signature")
+    except (ValueError, RecursionError, AttributeError):
+        signature = None
+    if not isinstance(signature, str):
+        raise InvalidInput("the file ends early (no signature line): it was cut off")
+    if not hmac.compare_digest(signature, SIGNATURE_PREFIX + signer.hexdigest()):
+        raise InvalidInput("the signature does not match: the file was altered after export, "
+                           "or signed with another key (give the exporting key with --key)")
+
+
 def import_lines(*, session: Session, lines: Iterable[str]) -> dict[str, int]:
     """Insert an export into an empty database; return the rows inserted per table.
 
-    The caller commits: on any error nothing is kept.
+    Check the signature first (`check_signature`). The caller commits: on any error nothing is
+    kept, and a row the database refuses is named by its line, table and key.
     """
     tables = {t.name: t for t in _tables()}
-    numbered = enumerate((line for line in lines if line.strip()), start=1)
-    _, first = next(numbered, (0, ""))
-    header = _parse(1, first) if first else {}
-    if header.get("format") != FORMAT or header.get("version") != VERSION:
-        raise InvalidInput(f"not a {FORMAT} version {VERSION} file")
+    numbered = enumerate(_meaningful(lines), start=1)
+    _, first = next(numbered, (0, None))
+    header = _check_header(first)
     ours = _revision(session)
     if header.get("revision") and ours and header["revision"] != ours:
         raise Conflict(f"the file was exported at schema revision {header['revision']}, this "
@@ -153,13 +213,13 @@ def import_lines(*, session: Session, lines: Iterable[str]) -> dict[str, int]:
     session.execute(Station.__table__.delete())  # the seeded default line; the file has its own
 
     counts = dict.fromkeys(tables, 0)
-    pending: list[dict] = []
+    pending: list[tuple[int, dict]] = []
     pending_table: Table | None = None
     trailer = None
 
     def flush() -> None:
         if pending:
-            session.execute(insert(pending_table), pending)
+            _insert_batch(session, pending_table, pending)
             pending.clear()
 
     for line_no, line in numbered:
@@ -167,6 +227,8 @@ def import_lines(*, session: Session, lines: Iterable[str]) -> dict[str, int]:
         if record.get("end"):
             trailer = record
             break
+        if "signature" in record:
+            break  # the signature came before any trailer
         table = tables.get(record.get("table"))
         row = record.get("row")
         if table is None or not isinstance(row, dict):
@@ -179,8 +241,8 @@ def import_lines(*, session: Session, lines: Iterable[str]) -> dict[str, int]:
             flush()
             pending_table = table
         try:
-            pending.append({name: _decode(table.columns[name], value)
-                            for name, value in row.items()})
+            pending.append((line_no, {name: _decode(table.columns[name], value)
+                                      for name, value in row.items()}))
         except (TypeError, ValueError) as exc:
             raise InvalidInput(f"line {line_no}: {exc}") from None
         counts[table.name] += 1
@@ -192,6 +254,26 @@ def import_lines(*, session: Session, lines: Iterable[str]) -> dict[str, int]:
         raise InvalidInput("row counts differ from the trailer: the file was altered")
     _advance_sequences(session)
     return counts
+
+
+def _insert_batch(session: Session, table: Table, rows: list[tuple[int, dict]]) -> None:
+    """Insert rows in one statement; if the database refuses it, name the row it refused."""
+    try:
+        with session.begin_nested():
+            session.execute(insert(table), [row for _, row in rows])
+        return
+    except SQLAlchemyError:
+        pass
+    for line_no, row in rows:
+        try:
+            with session.begin_nested():
+                session.execute(insert(table), [row])
+        except SQLAlchemyError as exc:
+            key = ", ".join(f"{c.name}={row.get(c.name)}" for c in table.primary_key.columns)
+            reason = str(getattr(exc, "orig", exc)).splitlines()[0]
+            raise InvalidInput(f"nothing imported: line {line_no}, {table.name} row {key}: "
+                               f"{reason}") from None
+    raise InvalidInput(f"nothing imported: the database refused the {table.name} rows")
 
 
 def _advance_sequences(session: Session) -> None:
@@ -214,25 +296,66 @@ def _advance_sequences(session: Session) -> None:
                              "called": highest is not None})
 
 
+def _key(given: str | None) -> bytes:
+    return (given or current_app.config["SECRET_KEY"]).encode()
+
+
+def _write_private(path: str, lines: Iterable[str]) -> None:
+    """Write the file readable by its owner only (it holds every credential hash), whole or
+    not at all: a partial file is renamed into place only once complete."""
+    partial = f"{path}.partial"
+    fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(fd, 0o600)  # an older file of that name kept its mode through O_CREAT
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as file:
+            for line in lines:
+                file.write(line + "\n")
+        os.replace(partial, path)
+    except BaseException:
+        os.unlink(partial)
+        raise
+
+
 @click.command("export")
-@click.argument("file", type=click.File("w", encoding="utf-8", lazy=True))
+@click.argument("file", type=click.Path(dir_okay=False, allow_dash=True))
+@click.option("--key", envvar="LINECHECK_EXPORT_KEY", default=None, help=KEY_HELP)
 @with_appcontext
-def export_command(file: IO[str]):
-    """Write every row of the database to FILE as JSON lines ("-" for stdout)."""
+def export_command(file: str, key: str | None):
+    """Write every row of the database to FILE as signed JSON lines ("-" for stdout).
+
+    The file holds password and token hashes: it is created readable by its owner only.
+    """
     with new_session() as session:
-        for line in export_lines(session=session):
-            file.write(line + "\n")
-    file.flush()
+        lines = export_lines(session=session, key=_key(key))
+        if file == "-":
+            for line in lines:
+                click.echo(line)
+        else:
+            _write_private(file, lines)
+
+
+def _seekable(file: IO[str]) -> IO[str]:
+    """The file itself, or (standard input) a temporary copy: import reads it twice."""
+    if file.seekable():
+        return file
+    copy = tempfile.TemporaryFile("w+", encoding="utf-8")
+    shutil.copyfileobj(file, copy)
+    copy.seek(0)
+    return copy
 
 
 @click.command("import")
-@click.argument("file", type=click.File("r", encoding="utf-8"))
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, allow_dash=True))
+@click.option("--key", envvar="LINECHECK_EXPORT_KEY", default=None, help=KEY_HELP)
 @with_appcontext
-def import_command(file: IO[str]):
-    """Load an export FILE into this empty, migrated database, in one transaction."""
-    with new_session() as session:
+def import_command(file: str, key: str | None):
+    """Load a signed export FILE into this empty, migrated database, in one transaction."""
+    opened = sys.stdin if file == "-" else open(file, encoding="utf-8")
+    with _seekable(opened) as source, new_session() as session:
         try:
-            counts = import_lines(session=session, lines=file)
+            check_signature(lines=source, key=_key(key))
+            source.seek(0)
+            counts = import_lines(session=session, lines=source)
         except (InvalidInput, Conflict) as exc:
             session.rollback()
             raise click.ClickException(exc.message) from None

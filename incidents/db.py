@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from flask import Flask, current_app, g
-from sqlalchemy import DateTime, MetaData, create_engine, event
+from sqlalchemy import DateTime, MetaData, String, Table, Text, create_engine, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
@@ -19,8 +19,53 @@ NAMING_CONVENTION = {
 }
 
 
+class NulFree(TypeDecorator):
+    """A text column that never holds a NUL character, on any database.
+
+    PostgreSQL refuses NUL in text and SQLite stores it, so the same input used to land on one
+    and fail on the other, and a SQLite database holding NUL could not move to PostgreSQL. NUL
+    carries no meaning in anything Linecheck keeps: it is dropped here, on the way in on every
+    database and on the way out of SQLite (rows written before this rule), so both hold and
+    show the same text and an export is the same from either.
+    """
+
+    impl = String
+    cache_ok = True
+
+    def __init__(self, wrapped: String):
+        super().__init__()
+        self.impl = wrapped
+        self.wrapped = wrapped  # part of the cache key: String(20) and Text differ
+
+    def process_bind_param(self, value, dialect):
+        return value.replace("\x00", "") if isinstance(value, str) else value
+
+    def result_processor(self, dialect, coltype):
+        if dialect.name == "postgresql":
+            return None  # PostgreSQL text never contains NUL: nothing to do per row
+        return super().result_processor(dialect, coltype)
+
+    def process_result_value(self, value, dialect):
+        return value.replace("\x00", "") if isinstance(value, str) else value
+
+
+def nul_free(table: Table) -> None:
+    """Make every text column of `table` NulFree (the one place NUL is handled)."""
+    for column in table.columns:
+        if type(column.type) in (String, Text):  # not Enum, JSON or NulFree already
+            column.type = NulFree(column.type)
+
+
 class Base(DeclarativeBase):
+    """Every model. Its text columns are NulFree, whichever module declares them."""
+
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+    def __init_subclass__(cls, **kwargs) -> None:
+        super().__init_subclass__(**kwargs)
+        table = cls.__dict__.get("__table__")
+        if isinstance(table, Table):
+            nul_free(table)
 
 
 def utcnow() -> datetime:

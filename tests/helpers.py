@@ -10,6 +10,8 @@ import uuid
 
 from sqlalchemy import event
 
+from incidents.auth.permissions import session_for
+
 
 class AuthActions:
     """Sign in through the real login form (Flask tutorial's shape)."""
@@ -31,6 +33,13 @@ class AuthActions:
 
     def logout(self):
         return self._client.post("/logout")
+
+
+def sign_in_directly(client, user) -> None:
+    """A signed-in browser session without the login form (whose POST may need a CSRF token);
+    `user` must carry its current session version."""
+    with client.session_transaction() as browser:
+        browser.update(session_for(user))
 
 
 class ApiClient:

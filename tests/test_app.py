@@ -11,9 +11,9 @@ def test_refuses_to_start_in_production_with_default_secret_key(monkeypatch, dat
 
 
 def test_starts_in_production_with_a_real_secret_key(monkeypatch, database_url):
-    monkeypatch.setenv("SECRET_KEY", "a-long-random-production-value")
+    monkeypatch.setenv("SECRET_KEY", "a-long-random-production-value-of-40-chars")
     app = create_app({"DATABASE_URL": database_url})
-    assert app.config["SECRET_KEY"] == "a-long-random-production-value"
+    assert app.config["SECRET_KEY"] == "a-long-random-production-value-of-40-chars"
     assert app.config["SESSION_COOKIE_SECURE"] is True
 
 

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
+import sqlite3
+import stat
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from sqlalchemy import create_engine, func, select
 from sqlalchemy.orm import Session
+from werkzeug.security import generate_password_hash
 
 import incidents.models as m
 from incidents import create_app, demo
@@ -29,7 +34,7 @@ def fill_every_table(session: Session) -> None:
     first, second = session.scalars(
         select(m.Incident).where(m.Incident.id.not_in(select(m.Review.incident_id)))
         .order_by(m.Incident.id).limit(2))
-    session.add(m.LoginAttempt(key="someone@example.com|127.0.0.1", attempted_at=stamp))
+    session.add(m.LoginAttempt(key="someone@example.com", address="127.0.0.1", attempted_at=stamp))
     auth.create_token(session=session, name="export test", scopes=["api:read", "hooks"])
     event = timeline.add_event(session=session, incident=first, text=odd, external_key="ext-1",
                                fingerprint="fp-1", link="https://example.com/a?b=c&d=é")
@@ -164,7 +169,8 @@ def test_export_preserves_types_as_json(tmp_path):
     out = tmp_path / "export.jsonl"
     assert run_cli(source, "export", str(out)).exit_code == 0
     lines = [json.loads(line) for line in out.read_text().splitlines()]
-    header, trailer, rows = lines[0], lines[-1], lines[1:-1]
+    header, trailer, signature, rows = lines[0], lines[-2], lines[-1], lines[1:-2]
+    assert header["version"] == 2 and signature["signature"].startswith("hmac-sha256:")
     assert header["format"] == "linecheck-export"
     assert trailer["end"] is True and sum(trailer["counts"].values()) == len(rows)
     settings = next(r["row"] for r in rows if r["table"] == "sender_settings")
@@ -202,11 +208,30 @@ def test_import_refuses_a_renamed_line(exported, database_url, session):
     assert result.exit_code != 0 and "not empty" in result.output
 
 
-def _broken_file(exported, tmp_path, change) -> str:
+SIGNING_KEY = b"test"  # the SECRET_KEY of make_app
+
+
+def _body(exported) -> list[str]:
+    """The export's lines without its signature line."""
     with open(exported, encoding="utf-8") as file:
         lines = file.read().splitlines()
+    assert json.loads(lines[-1])["signature"].startswith("hmac-sha256:")
+    return lines[:-1]
+
+
+def signature_line(body: list[str], key: bytes = SIGNING_KEY) -> str:
+    """The signature an export under `key` ends with: HMAC-SHA256 of every line before it."""
+    digest = hmac.new(key, "".join(line + "\n" for line in body).encode(), hashlib.sha256)
+    return json.dumps({"signature": "hmac-sha256:" + digest.hexdigest()})
+
+
+def _broken_file(exported, tmp_path, change, *, resign: bool) -> str:
+    """The export with its body changed, under its original signature or signed afresh."""
+    body = _body(exported)
+    changed = change(list(body))
+    signature = signature_line(changed) if resign else signature_line(body)
     broken = tmp_path / "broken.jsonl"
-    broken.write_text("\n".join(change(lines)) + "\n")
+    broken.write_text("\n".join([*changed, signature]) + "\n")
     return str(broken)
 
 
@@ -214,43 +239,80 @@ def _incident_row(lines: list[str]) -> int:
     return next(i for i, line in enumerate(lines) if '"table": "incidents"' in line)
 
 
-@pytest.mark.parametrize(
-    ("change", "message"),
-    [
-        (lambda lines: lines[:-1], "cut off"),
-        (lambda lines: lines[: len(lines) // 2], "cut off"),
-        (lambda lines: lines[1:], "not a linecheck-export"),
-        (lambda lines: ["{not json"] + lines[1:], "line 1 is not JSON"),
-        (lambda lines: lines[:3] + ["[1, 2]"] + lines[3:], "not a JSON object"),
-        (lambda lines: lines[:3] + ['{"table": "nope", "row": {}}'] + lines[3:],
-         "unknown table 'nope'"),
-        (lambda lines: lines[:-1] + ['{"end": true, "counts": {}}'], "row counts differ"),
-        (lambda lines: [
-            line.replace('"title":', '"colour": "red", "title":') if i == _incident_row(lines)
-            else line for i, line in enumerate(lines)], "incidents has no column(s) colour"),
-        (lambda lines: [
-            line.replace('"started_at": "', '"started_at": "yesterday') if i == _incident_row(
-                lines) else line for i, line in enumerate(lines)], "Invalid isoformat"),
-        (lambda lines: [
-            line.replace('"declared_by_id": ', '"declared_by_id": 9999') if i == _incident_row(
-                lines) else line for i, line in enumerate(lines)], "nothing imported"),
-    ],
-    ids=["no-trailer", "half", "no-header", "bad-json", "not-object", "unknown-table",
-         "wrong-counts", "unknown-column", "bad-timestamp", "dangling-foreign-key"],
-)
-def test_import_refuses_a_damaged_file_and_writes_nothing(exported, tmp_path, database_url,
-                                                           session, change, message):
-    path = _broken_file(exported, tmp_path, change)
+ALTERED = "the signature does not match"
+
+# (change to the body, refusal of the altered file, refusal once it is signed again: the
+# checks behind the signature still hold for a file made by someone who has the key)
+DAMAGE = [
+    (lambda lines: lines[:-1], ALTERED, "no trailer line): it was cut off"),
+    (lambda lines: lines[: len(lines) // 2], ALTERED, "cut off"),
+    (lambda lines: lines[1:], "not a linecheck-export", "not a linecheck-export"),
+    (lambda lines: ["{not json"] + lines[1:], "line 1 is not JSON", "line 1 is not JSON"),
+    (lambda lines: lines[:3] + ["[1, 2]"] + lines[3:], ALTERED, "not a JSON object"),
+    (lambda lines: lines[:3] + ['{"table": "nope", "row": {}}'] + lines[3:], ALTERED,
+     "unknown table 'nope'"),
+    (lambda lines: lines[:-1] + ['{"end": true, "counts": {}}'], ALTERED, "row counts differ"),
+    (lambda lines: [
+        line.replace('"title":', '"colour": "red", "title":') if i == _incident_row(lines)
+        else line for i, line in enumerate(lines)], ALTERED, "incidents has no column(s) colour"),
+    (lambda lines: [
+        line.replace('"started_at": "', '"started_at": "yesterday') if i == _incident_row(
+            lines) else line for i, line in enumerate(lines)], ALTERED, "Invalid isoformat"),
+    (lambda lines: [
+        line.replace('"declared_by_id": ', '"declared_by_id": 9999') if i == _incident_row(
+            lines) else line for i, line in enumerate(lines)], ALTERED, "nothing imported: line"),
+]
+DAMAGE_IDS = ["no-trailer", "half", "no-header", "bad-json", "not-object", "unknown-table",
+              "wrong-counts", "unknown-column", "bad-timestamp", "dangling-foreign-key"]
+
+
+@pytest.mark.parametrize(("change", "altered", "signed"), DAMAGE, ids=DAMAGE_IDS)
+def test_import_refuses_an_altered_file_and_writes_nothing(exported, tmp_path, database_url,
+                                                           session, change, altered, signed):
+    path = _broken_file(exported, tmp_path, change, resign=False)
     result = run_cli(database_url, "import", path)
     assert result.exit_code != 0
-    assert message in result.output
+    assert altered in result.output
+    assert_only_the_default_line(database_url)
+
+
+@pytest.mark.parametrize(("change", "altered", "signed"), DAMAGE, ids=DAMAGE_IDS)
+def test_import_refuses_a_damaged_file_even_when_signed(exported, tmp_path, database_url,
+                                                        session, change, altered, signed):
+    path = _broken_file(exported, tmp_path, change, resign=True)
+    result = run_cli(database_url, "import", path)
+    assert result.exit_code != 0
+    assert signed in result.output
+    assert_only_the_default_line(database_url)
+
+
+def test_import_refuses_a_planted_admin_password_and_token(exported, tmp_path, database_url,
+                                                          session):
+    """The attack the signature stops: rows rewritten to let someone in after the move."""
+    planted_hash = generate_password_hash("attacker-password")
+
+    def plant(lines):
+        planted = []
+        for text in lines:
+            record = json.loads(text)
+            if record.get("table") == "users" and record["row"]["role"] == "admin":
+                record["row"]["password_hash"] = planted_hash
+            if record.get("table") == "api_tokens":
+                record["row"]["token_hash"] = auth.hash_token("lc_planted")
+                record["row"]["revoked_at"] = None
+            planted.append(json.dumps(record, ensure_ascii=False))
+        return planted
+
+    result = run_cli(database_url, "import", _broken_file(exported, tmp_path, plant,
+                                                          resign=False))
+    assert result.exit_code != 0 and ALTERED in result.output
     assert_only_the_default_line(database_url)
 
 
 def test_import_refuses_a_file_from_another_schema_revision(exported, tmp_path, database_url,
                                                              session):
     path = _broken_file(exported, tmp_path, lambda lines: [
-        lines[0].replace('"revision": null', '"revision": "0001"')] + lines[1:])
+        lines[0].replace('"revision": null', '"revision": "0001"')] + lines[1:], resign=True)
     session.connection().exec_driver_sql(
         "CREATE TABLE alembic_version (version_num VARCHAR(32) NOT NULL)")
     session.connection().exec_driver_sql("INSERT INTO alembic_version VALUES ('9999')")
@@ -261,6 +323,133 @@ def test_import_refuses_a_file_from_another_schema_revision(exported, tmp_path, 
     finally:
         session.connection().exec_driver_sql("DROP TABLE alembic_version")
         session.commit()
+
+
+def test_import_refuses_an_unsigned_version_1_file(exported, tmp_path, database_url, session):
+    body = _body(exported)
+    old = tmp_path / "v1.jsonl"
+    old.write_text("\n".join([body[0].replace('"version": 2', '"version": 1'), *body[1:]])
+                   + "\n")
+    result = run_cli(database_url, "import", str(old))
+    assert result.exit_code != 0 and "version 1 file" in result.output
+    assert_only_the_default_line(database_url)
+
+
+def test_export_and_import_under_a_key_of_their_own(tmp_path, database_url, monkeypatch):
+    """Moving between installations with different SECRET_KEYs: the same --key on both."""
+    out = tmp_path / "keyed.jsonl"
+    source = filled_sqlite(tmp_path / "source.db")
+    assert run_cli(source, "export", str(out), "--key", "moving-day-key").exit_code == 0
+    lines = out.read_text().splitlines()
+    assert lines[-1] == signature_line(lines[:-1], b"moving-day-key")
+
+    refused = run_cli(database_url, "import", str(out))  # signed with another key
+    assert refused.exit_code != 0 and ALTERED in refused.output
+    monkeypatch.setenv("LINECHECK_EXPORT_KEY", "moving-day-key")
+    result = run_cli(database_url, "import", str(out))
+    assert result.exit_code == 0, result.output
+    assert dump(database_url)["incidents"] == dump(source)["incidents"]
+
+
+def test_export_file_is_readable_by_its_owner_only(tmp_path):
+    source = filled_sqlite(tmp_path / "source.db")
+    out = tmp_path / "export.jsonl"
+    out.write_text("an older file, world-readable\n")
+    out.chmod(0o644)
+    assert run_cli(source, "export", str(out)).exit_code == 0
+    assert stat.S_IMODE(out.stat().st_mode) == 0o600
+    assert not (tmp_path / "export.jsonl.partial").exists()
+    assert json.loads(out.read_text().splitlines()[-2])["end"] is True
+
+
+def test_import_reads_standard_input(exported, database_url):
+    app = make_app(database_url)
+    try:
+        with open(exported, encoding="utf-8") as file:
+            result = app.test_cli_runner().invoke(args=["import", "-"], input=file.read())
+    finally:
+        app.extensions["linecheck.engine"].dispose()
+    assert result.exit_code == 0, result.output
+    assert "imported" in result.output
+
+
+def _with_raw_sqlite(url: str, *statements: tuple[str, tuple]) -> None:
+    """Write through the driver, past the models' types: rows as an older version left them."""
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        for sql, params in statements:
+            conn.exec_driver_sql(sql, params)
+    engine.dispose()
+
+
+@pytest.mark.skipif("postgresql" not in BACKENDS, reason="needs PostgreSQL")
+def test_sqlite_text_holding_nul_moves_to_postgresql_and_back(tmp_path, postgres_url):
+    source = filled_sqlite(tmp_path / "source.db")
+    _with_raw_sqlite(
+        source,
+        ("UPDATE incidents SET title = ?, service = ? WHERE id = 1", ("Disk\x00 full", "db\x00")),
+        ("UPDATE timeline_events SET text = ? WHERE id = 1", ("paged\x00 on-call",)),
+        ("UPDATE users SET name = ? WHERE id = 1", ("Ana\x00",)))
+    raw = sqlite3.connect(source.removeprefix("sqlite:///"))
+    assert "\x00" in raw.execute("SELECT title FROM incidents WHERE id = 1").fetchone()[0]
+    raw.close()
+    original = dump(source)  # what the app reads: the same text on either database
+    assert original["incidents"][0]["title"] == "Disk full"
+
+    first = tmp_path / "from-sqlite.jsonl"
+    assert run_cli(source, "export", str(first)).exit_code == 0
+    assert "\\u0000" not in first.read_text()
+    _truncate_all(postgres_url)
+    result = run_cli(postgres_url, "import", str(first))
+    assert result.exit_code == 0, result.output
+    assert dump(postgres_url) == original
+
+    second = tmp_path / "from-postgresql.jsonl"
+    assert run_cli(postgres_url, "export", str(second)).exit_code == 0
+    assert second.read_bytes() == first.read_bytes()
+    target = empty_sqlite(tmp_path / "target.db")
+    assert run_cli(target, "import", str(second)).exit_code == 0
+    assert dump(target) == original
+
+
+def test_text_with_nul_is_the_same_on_both_databases(session):
+    """Through the app's types NUL never reaches the database, whichever one it is."""
+    incident = incidents.declare(session=session, title="Checkout\x00 errors", severity="SEV2",
+                                 service="pay\x00ments")
+    timeline.add_event(session=session, incident=incident, text="note\x00 text")
+    session.commit()
+    session.expire_all()
+    stored = session.get(m.Incident, incident.id)
+    assert (stored.title, stored.service) == ("Checkout errors", "payments")
+    assert [e.text for e in stored.events][-1] == "note text"
+    assert session.scalar(select(func.count()).select_from(m.Incident)
+                          .where(m.Incident.service == "pay\x00ments")) == 1
+
+
+def test_every_text_column_drops_nul():
+    from sqlalchemy import String
+
+    from incidents.db import NulFree
+
+    plain = [f"{t.name}.{c.name}" for t in Base.metadata.tables.values() for c in t.columns
+             if isinstance(c.type, String) and not isinstance(c.type, NulFree)]
+    assert not plain, plain
+
+
+@pytest.mark.skipif("postgresql" not in BACKENDS, reason="needs PostgreSQL")
+def test_import_names_the_row_postgresql_cannot_take(tmp_path, postgres_url):
+    """SQLite does not enforce VARCHAR lengths; PostgreSQL does. The refusal says which row."""
+    source = filled_sqlite(tmp_path / "source.db")
+    _with_raw_sqlite(source, ("UPDATE teams SET name = ? WHERE id = 2", ("t" * 150,)))
+    out = tmp_path / "long.jsonl"
+    assert run_cli(source, "export", str(out)).exit_code == 0
+    line_no = next(i for i, line in enumerate(out.read_text().splitlines(), start=1)
+                   if '"table": "teams"' in line and '"id": 2,' in line)
+    _truncate_all(postgres_url)
+    result = run_cli(postgres_url, "import", str(out))
+    assert result.exit_code != 0
+    assert f"line {line_no}, teams row id=2: value too long" in result.output
+    assert not any(dump(postgres_url).values())
 
 
 def test_new_rows_after_import_get_fresh_ids(exported, database_url, session):
@@ -275,4 +464,6 @@ def test_new_rows_after_import_get_fresh_ids(exported, database_url, session):
 def test_export_to_stdout(tmp_path):
     result = run_cli(filled_sqlite(tmp_path / "source.db"), "export", "-")
     assert result.exit_code == 0
-    assert json.loads(result.output.splitlines()[-1])["end"] is True
+    lines = result.output.splitlines()
+    assert json.loads(lines[-2])["end"] is True
+    assert lines[-1] == signature_line(lines[:-1])

@@ -38,7 +38,7 @@ def test_admin_sees_every_hook_url_and_its_settings(client, auth):
     page = response.get_data(as_text=True)
     assert response.status_code == 200
     for name in registry():
-        assert f"http://localhost/hooks/{name}" in page
+        assert f"http://linecheck.test/hooks/{name}" in page  # PUBLIC_BASE_URL, not Host
     assert "X-PagerDuty-Signature" in page
     assert 'href="/admin/paging"' in page  # the nav link appears for admins
 

@@ -3,20 +3,23 @@ authentication, the error shape, and keyset pagination."""
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 from functools import wraps
 
 import marshmallow as ma
-from flask import g, request, url_for
+from flask import g, request
+from flask.json.provider import DefaultJSONProvider
 from flask_smorest import Api as SmorestApi
 from flask_smorest import Blueprint as SmorestBlueprint
-from webargs.flaskparser import FlaskParser
+from webargs.flaskparser import FlaskParser, abort
 from werkzeug.exceptions import Forbidden, Unauthorized
 
 from incidents import MAX_ID
 from incidents.auth import service as auth
 from incidents.auth.models import ApiToken, Scope
-from incidents.db import get_session, utcnow
+from incidents.db import new_session, utcnow
+from incidents.links import public_url
 
 DEFAULT_LIMIT = 50
 TOKEN_USE_RESOLUTION = timedelta(minutes=1)
@@ -43,6 +46,26 @@ class Api(SmorestApi):
 class _Parser(FlaskParser):
     # Invalid fields are a bad request here, as SPEC.md's error table says, not webargs' 422.
     DEFAULT_VALIDATION_STATUS = 400
+
+    def _raw_load_json(self, req):
+        try:
+            return super()._raw_load_json(req)
+        except RecursionError:  # `[[[[…` a few thousand deep: the sender's fault, not ours
+            abort(400, messages={"json": ["JSON body is nested too deeply."]})
+        except ValueError as exc:  # not JSONDecodeError: an integer past 4300 digits
+            if isinstance(exc, json.JSONDecodeError):
+                raise
+            abort(400, messages={"json": [f"JSON body is not usable: {exc}"]})
+
+
+class JSONProvider(DefaultJSONProvider):
+    """`request.get_json()` answers 400, not 500, to JSON nested too deeply to parse."""
+
+    def loads(self, s, **kwargs):
+        try:
+            return super().loads(s, **kwargs)
+        except RecursionError:
+            raise ValueError("JSON nested too deeply") from None
 
 
 class Blueprint(SmorestBlueprint):
@@ -77,7 +100,7 @@ def next_url(cursor: int | None, param: str = "before") -> str | None:
         return None
     params = {k: v for k, v in request.args.items() if k != param}
     params[param] = cursor
-    return url_for(request.endpoint, **(request.view_args or {}), **params, _external=True)
+    return public_url(request.endpoint, **(request.view_args or {}), **params)
 
 
 def current_token() -> ApiToken:
@@ -94,19 +117,32 @@ def authenticate_bearer(scope: Scope) -> ApiToken:
     scheme, _, raw = header.partition(" ")
     if scheme.lower() != "bearer" or not raw.strip():
         raise Unauthorized("missing bearer token (Authorization: Bearer <token>)")
-    session = get_session()
-    token = auth.token_for(session=session, raw=raw.strip())
+    token = _look_up(raw.strip())
     if token is None:
         raise Unauthorized("invalid or revoked token")
     if not scope.granted_by(set(token.scope_list)):
         wanted = f"{scope} or {Scope.HOOKS}" if scope.startswith("hooks:") else scope
         raise Forbidden(f"this token lacks the {wanted} scope")
-    now = utcnow()
-    # Record use at most once a minute: writing the token row on every request would make
-    # every request with this token queue on that row's lock until commit.
-    if token.last_used_at is None or now - token.last_used_at > TOKEN_USE_RESOLUTION:
-        token.last_used_at = now
     g.api_token = token
+    return token
+
+
+def _look_up(raw: str) -> ApiToken | None:
+    """The live token, its use noted in a short transaction of its own.
+
+    Its own, so a read-only request (which never commits) still records the use, and a
+    request that fails later does not undo it; at most once a minute, so requests with one
+    token do not queue on its row. It runs before the request's own session begins, and
+    hands back a detached token (plain columns, no lazy loads).
+    """
+    with new_session() as session:
+        token = auth.token_for(session=session, raw=raw)
+        now = utcnow()
+        if token is not None and (token.last_used_at is None
+                                  or now - token.last_used_at > TOKEN_USE_RESOLUTION):
+            auth.record_token_use(session=session, token=token, now=now,
+                                  resolution=TOKEN_USE_RESOLUTION)
+        session.commit()
     return token
 
 
@@ -127,6 +163,7 @@ def secured(blp: Blueprint, scope: Scope, *error_codes: int):
 
 
 def init_app(app, blueprints) -> Api:
+    app.json = JSONProvider(app)
     api = Api(app, spec_kwargs={"servers": [{"url": "/"}]})
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
     api.spec.options["security"] = [{"bearerAuth": []}]

@@ -1,6 +1,6 @@
 from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField, SelectField, StringField, SubmitField
-from wtforms.validators import DataRequired, Email, Length, Optional
+from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional
 
 from incidents.auth.models import Role, Scope
 from incidents.forms import choices
@@ -19,6 +19,26 @@ class UserForm(FlaskForm):
     team = StringField("Team", validators=[Optional(), Length(max=100)])
     password = PasswordField("Password", validators=[DataRequired(), Length(min=8, max=200)])
     submit = SubmitField("Create user")
+
+
+class PasswordForm(FlaskForm):
+    """An admin sets someone's password."""
+
+    password = PasswordField("New password", validators=[DataRequired(), Length(min=8, max=200)])
+    confirm = PasswordField("Repeat it", validators=[
+        DataRequired(), EqualTo("password", message="The two passwords differ.")])
+    submit = SubmitField("Set password")
+
+
+class ChangePasswordForm(FlaskForm):
+    """Every user changes their own password."""
+
+    current_password = PasswordField("Current password",
+                                     validators=[DataRequired(), Length(max=200)])
+    password = PasswordField("New password", validators=[DataRequired(), Length(min=8, max=200)])
+    confirm = PasswordField("Repeat the new password", validators=[
+        DataRequired(), EqualTo("password", message="The two passwords differ.")])
+    submit = SubmitField("Change password")
 
 
 class RoleForm(FlaskForm):

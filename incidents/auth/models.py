@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import secrets
 from datetime import datetime
 from enum import StrEnum
 
@@ -64,6 +65,10 @@ class Team(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
+def new_session_version() -> str:
+    return secrets.token_hex(16)
+
+
 class User(Base):
     __tablename__ = "users"
 
@@ -76,6 +81,9 @@ class User(Base):
     timezone: Mapped[str] = mapped_column(String(64), default="UTC")
     slack_user_id: Mapped[str | None] = mapped_column(String(40), unique=True)
     active: Mapped[bool] = mapped_column(default=True)
+    # Every browser session carries the version it signed in under; a new random one (at
+    # sign-out, deactivation, a password change) ends all of them at their next request.
+    session_version: Mapped[str] = mapped_column(String(32), default=new_session_version)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     team: Mapped[Team | None] = relationship()
@@ -112,10 +120,12 @@ class ApiToken(Base):
 
 
 class LoginAttempt(Base):
-    """Failed sign-ins, kept in the database so rate limiting holds across app servers."""
+    """A failed sign-in, kept in the database so throttling holds across app servers."""
 
     __tablename__ = "login_attempts"
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    # The account the attempt named: the email as typed, lower-cased, known or not.
     key: Mapped[str] = mapped_column(String(255), index=True)
+    address: Mapped[str] = mapped_column(String(64), index=True)
     attempted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)

@@ -4,22 +4,21 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from datetime import timedelta
+from datetime import datetime
 from zoneinfo import available_timezones
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from incidents.audit import service as audit
-from incidents.auth.models import ApiToken, LoginAttempt, Role, Scope, Team, User
+from incidents.auth.models import ApiToken, Role, Scope, Team, User, new_session_version
 from incidents.db import utcnow
-from incidents.errors import Conflict, InvalidInput, NotFound
+from incidents.errors import Conflict, InvalidInput, NotFound, Refused
 
 TOKEN_PREFIX = "lc_"
 MIN_PASSWORD_LENGTH = 8
-LOGIN_WINDOW = timedelta(minutes=15)
-LOGIN_MAX_FAILURES = 10
+MAX_PASSWORD_LENGTH = 200
 # Checked against when the email is unknown, so a wrong email costs as much as a wrong password.
 _DUMMY_HASH = generate_password_hash("not-a-real-password")
 
@@ -64,12 +63,54 @@ def create_user(
     return user
 
 
-def set_password(*, session: Session, user: User, password: str) -> None:
+def user_by_email(*, session: Session, email: str) -> User:
+    user = session.scalar(select(User).where(User.email == email.strip().lower()))
+    if user is None:
+        raise NotFound(f"no user {email.strip()}", field="email")
+    return user
+
+
+def end_sessions(*, session: Session, user: User) -> None:
+    """Sign the user out everywhere: every browser session ends at its next request."""
+    user.session_version = new_session_version()
+    session.flush()
+
+
+def set_password(*, session: Session, user: User, password: str,
+                 actor: User | None = None) -> None:
+    """Set a new password and end every session signed in under the old one."""
     if len(password) < MIN_PASSWORD_LENGTH:
         raise InvalidInput(
             f"password must be at least {MIN_PASSWORD_LENGTH} characters", field="password"
         )
+    if len(password) > MAX_PASSWORD_LENGTH:
+        raise InvalidInput(f"password must be at most {MAX_PASSWORD_LENGTH} characters",
+                           field="password")
     user.password_hash = generate_password_hash(password)
+    end_sessions(session=session, user=user)
+    audit.record(session=session, action="user.password_set", entity_type="user",
+                 entity_id=user.id, actor=actor)
+
+
+def change_own_password(*, session: Session, user: User, current: str, new: str) -> None:
+    """A user's own change: the current password must be right."""
+    if not check_password_hash(user.password_hash, current):
+        raise InvalidInput("the current password is not right", field="current_password")
+    set_password(session=session, user=user, password=new, actor=user)
+
+
+def set_active(*, session: Session, user: User, active: bool,
+               actor: User | None = None) -> None:
+    """Deactivate (signs the user out everywhere, refuses sign-in) or activate a user."""
+    if not active and actor is not None and actor.id == user.id:
+        raise Refused("you cannot deactivate your own account", field="active")
+    if user.active == active:
+        return
+    user.active = active
+    if not active:
+        end_sessions(session=session, user=user)
+    audit.record(session=session, action="user.activated" if active else "user.deactivated",
+                 entity_type="user", entity_id=user.id, actor=actor)
     session.flush()
 
 
@@ -93,23 +134,6 @@ def authenticate(*, session: Session, email: str, password: str) -> User | None:
     if not check_password_hash(user.password_hash, password) or not user.active:
         return None
     return user
-
-
-def too_many_failures(*, session: Session, key: str) -> bool:
-    since = utcnow() - LOGIN_WINDOW
-    count = session.scalar(
-        select(func.count()).where(LoginAttempt.key == key, LoginAttempt.attempted_at >= since)
-    )
-    return count >= LOGIN_MAX_FAILURES
-
-
-def record_failure(*, session: Session, key: str) -> None:
-    session.add(LoginAttempt(key=key))
-    session.flush()
-
-
-def clear_failures(*, session: Session, key: str) -> None:
-    session.execute(delete(LoginAttempt).where(LoginAttempt.key == key))
 
 
 def team_named(*, session: Session, name: str | None) -> Team | None:
@@ -163,6 +187,18 @@ def token_for(*, session: Session, raw: str) -> ApiToken | None:
     if token is None or token.revoked_at is not None:
         return None
     return token
+
+
+def record_token_use(*, session: Session, token: ApiToken, now: datetime,
+                     resolution) -> None:
+    """Note that the token was used now, unless that was noted less than `resolution` ago.
+
+    Conditional in the database, so concurrent requests with one token write it once.
+    """
+    session.execute(
+        update(ApiToken).where(ApiToken.id == token.id, or_(
+            ApiToken.last_used_at.is_(None), ApiToken.last_used_at < now - resolution))
+        .values(last_used_at=now))
 
 
 def list_tokens(*, session: Session) -> list[ApiToken]:

@@ -21,6 +21,7 @@ from incidents.hooks.forms import (
 )
 from incidents.hooks.tools import registry
 from incidents.inbox import service as inbox
+from incidents.links import public_url
 
 bp = Blueprint("hooks", __name__)
 
@@ -48,7 +49,8 @@ def _page(forms: dict[str, SenderSettingsForm], status: int = 200):
     recent = {name: inbox.latest(session=db, sender=name, limit=5) for name in registry()}
     refused = {name: receive.rejected(session=db, sender=name, limit=5) for name in registry()}
     return render_template("hooks/settings.html", tools=registry(), forms=forms,
-                           recent=recent, refused=refused, test_form=TestEventForm()), status
+                           recent=recent, refused=refused, test_form=TestEventForm(),
+                           public_url=public_url), status
 
 
 @bp.route("/admin/paging", methods=["GET"])

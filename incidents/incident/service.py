@@ -25,6 +25,10 @@ from incidents.timeline import service as timeline
 from incidents.timeline.models import EventKind
 
 MAX_TITLE = 300
+# A search is a few words, each matched anywhere in title or service. Past these bounds a query
+# only grows (SQLite refuses an expression tree that deep; PostgreSQL scans for seconds).
+MAX_SEARCH_WORDS = 20
+MAX_SEARCH_WORD_LENGTH = 100
 
 
 def parse_severity(value: str | int) -> Severity:
@@ -254,8 +258,7 @@ def search(
     if filters.team:
         query = query.join(Team, Incident.team_id == Team.id).where(Team.name == filters.team)
     if filters.q:
-        words = [w for w in filters.q.split() if w]
-        for word in words:
+        for word in search_words(filters.q):
             pattern = f"%{_escape_like(word)}%"
             query = query.where(
                 or_(Incident.title.ilike(pattern, escape="\\"),
@@ -267,6 +270,18 @@ def search(
     if len(rows) > limit:
         return rows[:limit], rows[limit - 1].id
     return rows, None
+
+
+def search_words(q: str) -> list[str]:
+    """The distinct words of a search (case-insensitively), each cut to a useful length.
+
+    More than MAX_SEARCH_WORDS distinct words are refused: matching only some of them would
+    show incidents that do not match the search as if they did.
+    """
+    words = list(dict.fromkeys(word[:MAX_SEARCH_WORD_LENGTH].lower() for word in q.split()))
+    if len(words) > MAX_SEARCH_WORDS:
+        raise InvalidInput(f"search for at most {MAX_SEARCH_WORDS} different words", field="q")
+    return words
 
 
 def _escape_like(text: str) -> str:

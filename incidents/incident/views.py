@@ -109,6 +109,7 @@ def detail(incident_id: int):
                                     incidents_shown=[incident]).get(incident.id),
         status_form=StatusForm(data={"severity": incident.severity, "status": incident.status}),
         resolve_form=ResolveForm(), times_form=times, edit_form=EditEventForm(),
+        editable_kinds=timeline.EDITABLE_KINDS,
     )
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import csv
 import io
+import unicodedata
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
@@ -318,7 +319,23 @@ def flatten(report: dict) -> list[tuple]:
     return rows
 
 
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+FORMULA_SIGNS = frozenset("=+-@")
+
+
+def _could_start_formula(text: str) -> bool:
+    """True when a spreadsheet might read `text` as a formula.
+
+    Spreadsheets skip leading spaces, line breaks and invisible characters (zero-width space,
+    byte-order mark…) and read the full-width and small forms of = + - @ (＝, ＋, ﹣, ＠) as the
+    signs themselves: a cell that starts with anything invisible, or with any form of a sign,
+    could be one.
+    """
+    first = text[:1]
+    if not first:
+        return False
+    if first.isspace() or unicodedata.category(first)[0] in "CZ":
+        return True
+    return unicodedata.normalize("NFKC", first)[:1] in FORMULA_SIGNS
 
 
 def _cell(value):
@@ -326,7 +343,7 @@ def _cell(value):
     quote (station names and echoed filters are user text)."""
     if value is None:
         return ""
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+    if isinstance(value, str) and _could_start_formula(value):
         return "'" + value
     return value
 

@@ -310,13 +310,18 @@ def _readable_review(incident_id: int):
     return review
 
 
+def _visible(revision) -> bool:
+    """Below reviewer, only what was published: drafts (and their diffs) are the reviewers'."""
+    return revision.state == ReviewState.PUBLISHED or g.user.can(Role.REVIEWER)
+
+
 @bp.route("/incidents/<int:incident_id>/review/revisions")
 @login_required
 def revisions(incident_id: int):
     review = _readable_review(incident_id)
     history = service.revisions(session=get_session(), review=review) if review.id else []
-    return render_template("review/revisions.html", revisions=history,
-                           **_context(review))
+    return render_template("review/revisions.html",
+                           revisions=[r for r in history if _visible(r)], **_context(review))
 
 
 @bp.route("/incidents/<int:incident_id>/review/revisions/<int:number>")
@@ -325,13 +330,16 @@ def revision(incident_id: int, number: int):
     review = _readable_review(incident_id)
     if review.id is None:
         abort(404)
-    db = get_session()
-    shown = service.revision(session=db, review=review, number=number)
-    earlier = "" if number == 1 else service.revision(
-        session=db, review=review, number=number - 1).markdown
-    diff = list(difflib.unified_diff(earlier.splitlines(), shown.markdown.splitlines(),
-                                     f"revision {number - 1}", f"revision {number}",
-                                     lineterm=""))
+    history = [r for r in service.revisions(session=get_session(), review=review)
+               if _visible(r)]  # newest first
+    shown = next((r for r in history if r.revision == number), None)
+    if shown is None:
+        abort(404, f"No revision {number} of this review to show.")
+    # The diff is against the revision before that this reader may see: for a viewer, the
+    # previous publication, never a draft in between.
+    earlier = next((r for r in history if r.revision < number), None)
+    diff = list(difflib.unified_diff(
+        earlier.markdown.splitlines() if earlier else [], shown.markdown.splitlines(),
+        f"revision {earlier.revision if earlier else 0}", f"revision {number}", lineterm=""))
     return render_template("review/revision.html", shown=shown,
-                           shown_html=service.revision_html(shown), diff=diff,
-                           **_context(review))
+                           shown_html=service.revision_html(shown), diff=diff, **_context(review))

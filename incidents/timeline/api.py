@@ -32,6 +32,8 @@ class EventOut(ma.Schema):
     source = ma.fields.String(required=True)
     link = ma.fields.String(allow_none=True, required=True)
     edited_at = ma.fields.AwareDateTime(allow_none=True)
+    edited_by = ma.fields.String(allow_none=True,
+                                 metadata={"description": "Who last edited the text, if anyone"})
 
 
 class EventCreate(ma.Schema):

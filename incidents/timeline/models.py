@@ -55,6 +55,14 @@ class TimelineEvent(Base):
         back_populates="event", order_by="TimelineEventRevision.id"
     )
 
+    @property
+    def edited_by(self) -> str | None:
+        """Who last changed the text (each revision records who replaced it), if anyone."""
+        if not self.revisions:
+            return None
+        editor = self.revisions[-1].replaced_by
+        return editor.display_name if editor else "someone"
+
 
 class TimelineEventRevision(Base):
     """An earlier text of an edited timeline event."""
@@ -70,3 +78,4 @@ class TimelineEventRevision(Base):
     replaced_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
     event: Mapped[TimelineEvent] = relationship(back_populates="revisions")
+    replaced_by: Mapped[User | None] = relationship()

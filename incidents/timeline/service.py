@@ -10,12 +10,15 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from incidents.auth.models import User
 from incidents.db import as_utc, utcnow
-from incidents.errors import InvalidInput, NotFound, parse_choice
+from incidents.errors import InvalidInput, NotFound, Refused, parse_choice
 from incidents.incident.models import Incident
 from incidents.once import insert_once
 from incidents.timeline.models import EventKind, TimelineEvent, TimelineEventRevision
 
 MAX_TEXT = 20_000
+# What people wrote may be corrected; what the system or a paging tool recorded (alerts, status
+# changes, deploys, the resolution) is evidence and stays as it was.
+EDITABLE_KINDS = frozenset({EventKind.NOTE, EventKind.MESSAGE, EventKind.ACTION})
 
 
 def add_event(
@@ -54,6 +57,7 @@ def add_event(
     make_transient_to_detached(event)
     session.add(event)
     set_committed_value(event, "incident", incident)
+    set_committed_value(event, "revisions", [])  # new: nothing to load
     return event
 
 
@@ -107,13 +111,19 @@ def _insert(session: Session, *, once: bool):
 def edit_event(
     *, session: Session, event_id: int, text: str, editor: User | None = None
 ) -> TimelineEvent:
-    """Replace an event's text, keeping the earlier text as a revision."""
+    """Replace the text of a note, message or action, keeping the earlier text as a revision
+    that records who replaced it."""
     event = session.get(TimelineEvent, event_id)
     if event is None:
         raise NotFound(f"no timeline event {event_id}")
+    if event.kind not in EDITABLE_KINDS:
+        raise Refused(f"a {event.kind.replace('_', ' ')} event cannot be edited; add a note "
+                      "instead", field="kind")
     text = (text or "").strip()
     if not text:
         raise InvalidInput("text must not be empty", field="text")
+    if len(text) > MAX_TEXT:
+        raise InvalidInput(f"text is longer than {MAX_TEXT} characters", field="text")
     if text == event.text:
         return event
     session.add(
@@ -133,7 +143,9 @@ def events_for(*, session: Session, incident_id: int, limit: int | None = None,
     query = (
         select(TimelineEvent)
         .where(TimelineEvent.incident_id == incident_id)
-        .options(selectinload(TimelineEvent.author), selectinload(TimelineEvent.revisions))
+        .options(selectinload(TimelineEvent.author),
+                 selectinload(TimelineEvent.revisions).selectinload(
+                     TimelineEventRevision.replaced_by))
         .order_by(TimelineEvent.occurred_at, TimelineEvent.id)
     )
     if after_id is not None:
