@@ -9,12 +9,11 @@ from flask_wtf.csrf import CSRFProtect
 from werkzeug.routing import IntegerConverter
 
 from incidents.config import DEFAULT_SECRET_KEY, Defaults, default_database_url, load_settings
+from incidents.db import MAX_ID
 
 ROOT = Path(__file__).resolve().parent.parent
 INSTANCE_PATH = str(ROOT / "instance")
 csrf = CSRFProtect()
-# Ids are 32-bit integer columns on PostgreSQL; a larger one cannot name a row.
-MAX_ID = 2**31 - 1
 
 
 class DatabaseId(IntegerConverter):
@@ -60,9 +59,9 @@ def configure(app: Flask, test_config: dict | None) -> None:
 
 
 def register_extensions(app: Flask) -> None:
-    from incidents import db, security, templating
+    from incidents import appdb, security, templating
 
-    db.init_app(app)
+    appdb.init_app(app)
     csrf.init_app(app)
     templating.init_app(app)
     security.init_app(app)

@@ -11,7 +11,7 @@ from slack_sdk.errors import SlackApiError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from incidents.db import new_session
+from incidents.appdb import new_session
 from incidents.incident.models import Incident
 from slackbot.blocks import build_announcement
 from slackbot.client import SLACK_FAILURES, ReplyTo, describe_failure, error_code, web_client

@@ -10,7 +10,7 @@ from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from incidents.db import get_session
+from incidents.appdb import get_session
 from incidents.errors import DomainError
 from incidents.incident import service as incidents
 from incidents.incident.models import Incident, Source, Status

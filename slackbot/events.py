@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import current_app
 
-from incidents.db import get_session
+from incidents.appdb import get_session
 from incidents.inbox import service as inbox
 from slackbot import background, pins
 from slackbot.channels import incident_for_channel

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from incidents.db import get_session
+from incidents.appdb import get_session
 from incidents.errors import DomainError
 from incidents.incident import service as incidents
 from incidents.incident.models import Incident, Source

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from flask import current_app
 
-from incidents.db import new_session
+from incidents.appdb import new_session
 from incidents.incident.models import Incident
 from slackbot import background
 from slackbot.blocks import build_change_notice

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 from slack_sdk import WebClient
 
-from incidents.db import new_session
+from incidents.appdb import new_session
 from incidents.incident.models import Incident, Source
 from incidents.timeline import service as timeline
 from incidents.timeline.models import EventKind

@@ -15,8 +15,9 @@ from flask import current_app
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
+from incidents.appdb import new_session
 from incidents.auth.models import Team
-from incidents.db import new_session, utcnow
+from incidents.db import utcnow
 from incidents.prevention.models import PreventionItem, PreventionLink, PreventionStatus
 from slackbot.blocks import build_reminder
 from slackbot.client import SLACK_FAILURES, describe_failure, web_client

@@ -7,7 +7,7 @@ import logging
 
 from flask import Blueprint, abort, jsonify, request
 
-from incidents.db import get_session
+from incidents.appdb import get_session
 from slackbot import commands, events, interactions
 from slackbot.verify import verified_body
 

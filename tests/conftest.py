@@ -134,7 +134,7 @@ def app_config(database_url, request) -> dict:
 def app(app_config):
     app = create_app(app_config)
     with app.app_context():
-        from incidents.db import new_session
+        from incidents.appdb import new_session
 
         with new_session() as session:
             line_service.seed_default_line(session=session)
@@ -212,7 +212,9 @@ def api_reader(client, make_token):
 def live_server(app):
     """The app served over real HTTP on loopback, for browsers and concurrent clients."""
     server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    # A short poll interval: shutdown waits for the loop to look, and tests wait for shutdown.
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.01},
+                              daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.server_port}"
     server.shutdown()

@@ -13,10 +13,10 @@ from flask_smorest import Blueprint as SmorestBlueprint
 from webargs.flaskparser import FlaskParser
 from werkzeug.exceptions import Forbidden, Unauthorized
 
-from incidents import MAX_ID
+from incidents.appdb import get_session
 from incidents.auth import service as auth
 from incidents.auth.models import ApiToken, Scope
-from incidents.db import get_session, utcnow
+from incidents.db import MAX_ID, utcnow
 
 DEFAULT_LIMIT = 50
 TOKEN_USE_RESOLUTION = timedelta(minutes=1)

@@ -6,8 +6,8 @@ from functools import wraps
 
 from flask import abort, g, redirect, request, session, url_for
 
+from incidents.appdb import get_session
 from incidents.auth.models import Role, User
-from incidents.db import get_session
 
 
 def load_current_user() -> None:

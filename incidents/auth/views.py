@@ -8,11 +8,11 @@ from zoneinfo import available_timezones
 from flask import Blueprint, flash, g, redirect, render_template, request, session, url_for
 from sqlalchemy import select
 
+from incidents.appdb import get_session
 from incidents.auth import service
 from incidents.auth.forms import EmptyForm, LoginForm, ProfileForm, RoleForm, TokenForm, UserForm
 from incidents.auth.models import Role, User
 from incidents.auth.permissions import login_required, role_required, sign_in
-from incidents.db import get_session
 from incidents.errors import DomainError
 
 bp = Blueprint("auth", __name__)

@@ -13,8 +13,8 @@ from flask import current_app, jsonify, request
 from werkzeug.exceptions import Unauthorized
 
 from incidents.api import Blueprint, ErrorSchema, authenticate_bearer
+from incidents.appdb import get_session
 from incidents.auth.models import Scope
-from incidents.db import get_session
 from incidents.hooks import receive as receive_body
 from incidents.hooks import service
 from incidents.hooks.tools import registry

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, flash, g, redirect, render_template, url_for
 
+from incidents.appdb import get_session
 from incidents.auth.models import Role, Team
 from incidents.auth.permissions import role_required
-from incidents.db import get_session
 from incidents.errors import DomainError
 from incidents.hooks import service
 from incidents.hooks.forms import SenderSettingsForm, format_service_teams, parse_service_teams

@@ -1,8 +1,8 @@
 """`/api/v1/incidents`: a thin adapter over incidents.incident.service."""
 
 from incidents.api import Blueprint, PageArgs, next_url, page_schema, secured, token_label
+from incidents.appdb import get_session
 from incidents.auth.models import Scope
-from incidents.db import get_session
 from incidents.incident import service
 from incidents.incident.models import Source
 from incidents.incident.schemas import IncidentCreate, IncidentOut, IncidentPatch, IncidentQuery

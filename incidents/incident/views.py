@@ -7,9 +7,9 @@ from zoneinfo import ZoneInfo
 
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 
+from incidents.appdb import get_session
 from incidents.auth.models import Role
 from incidents.auth.permissions import login_required, role_required
-from incidents.db import get_session
 from incidents.errors import DomainError
 from incidents.incident import service
 from incidents.incident.forms import (
