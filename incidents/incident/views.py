@@ -23,7 +23,6 @@ from incidents.incident.forms import (
 from incidents.incident.models import Incident, Severity, Source, Status
 from incidents.timeline import service as timeline
 from incidents.timeline.models import TimelineEvent
-from slackbot import notify
 
 bp = Blueprint("incidents", __name__)
 
@@ -109,10 +108,10 @@ def detail(incident_id: int):
 
 
 def _apply(incident_id: int, action) -> object:
-    """Run a change against the incident, commit, tell its Slack channel, go back to its page."""
+    """Run a change against the incident, commit, go back to its page (the service queued what
+    Slack must hear)."""
     db = get_session()
     incident = _incident_or_404(incident_id)
-    before = notify.snapshot(incident)
     try:
         action(db, incident)
     except DomainError as exc:
@@ -120,7 +119,6 @@ def _apply(incident_id: int, action) -> object:
         flash(exc.message, "error")
     else:
         db.commit()
-        notify.post_changes(incident, before, by=g.user.display_name)
     return redirect(url_for("incidents.detail", incident_id=incident_id))
 
 

@@ -214,7 +214,6 @@ def _move(item: PreventionItem, old: PreventionStatus, target: PreventionStatus,
     item.status = target
 
 
-# SQL twins of PreventionItem.is_overdue / outcome_at, for filters and the report's counts.
 def strength_expr() -> ColumnElement[int]:
     return case({k.value: k.strength for k in PreventionKind}, value=PreventionItem.kind,
                 else_=0)
@@ -224,12 +223,7 @@ def structural_clause() -> ColumnElement[bool]:
     return PreventionItem.kind.in_([k.value for k in STRUCTURAL_KINDS])
 
 
-def overdue_clause(today: date) -> ColumnElement[bool]:
-    # The explicit NOT NULL keeps the negation ("not overdue") true for items with no due date.
-    return and_(PreventionItem.due_date.is_not(None), PreventionItem.due_date < today,
-                PreventionItem.status.not_in([PreventionStatus.DONE, PreventionStatus.DROPPED]))
-
-
+# SQL twin of PreventionItem.outcome_at, for filters and the report's counts.
 def outcome_clause(outcome: Outcome | str, now: datetime,
                    watch_window_days: int) -> ColumnElement[bool]:
     since = now - timedelta(days=watch_window_days)
@@ -272,7 +266,7 @@ def filtered(query: Select, filters: ItemFilter, *, today: date, now: datetime,
     if filters.station_id is not None:
         query = query.where(PreventionItem.station_id == filters.station_id)
     if filters.overdue is not None:
-        clause = overdue_clause(today)
+        clause = PreventionItem.is_overdue(today)
         query = query.where(clause if filters.overdue else ~clause)
     if filters.outcome:
         outcome = parse_choice(Outcome, filters.outcome, "outcome")
