@@ -76,6 +76,8 @@ def register_blueprints(app: Flask) -> None:
     from incidents.incident.views import bp as incident_views
     from incidents.line.api import blp as line_api
     from incidents.line.views import bp as line_views
+    from incidents.outbox import service as outbox
+    from incidents.outbox.views import bp as outbox_views
     from incidents.prevention.api import blp as prevention_api
     from incidents.prevention.views import bp as prevention_views
     from incidents.recurrence.api import blp as recurrence_api
@@ -88,8 +90,9 @@ def register_blueprints(app: Flask) -> None:
     from slackbot.views import bp as slack_views
 
     for blueprint in (auth_views, incident_views, line_views, review_views, prevention_views,
-                      recurrence_views, report_views, hooks_views):
+                      recurrence_views, report_views, hooks_views, outbox_views):
         app.register_blueprint(blueprint)
+    outbox.load_handlers()  # what each kind of job is, for the pages that show dead ones
     # Machine endpoints authenticate with signatures (Slack) and tokens (API, hooks), not
     # browser sessions, so CSRF tokens do not apply to them.
     csrf.exempt(slack_views)

@@ -8,6 +8,7 @@ from datetime import timedelta
 from zoneinfo import available_timezones
 
 from sqlalchemy import delete, func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -15,6 +16,7 @@ from incidents.audit import service as audit
 from incidents.auth.models import ApiToken, LoginAttempt, Role, Scope, Team, User
 from incidents.db import utcnow
 from incidents.errors import Conflict, InvalidInput, NotFound
+from incidents.once import insert_once
 
 TOKEN_PREFIX = "lc_"
 MIN_PASSWORD_LENGTH = 8
@@ -47,8 +49,6 @@ def create_user(
         raise InvalidInput(f"unknown role {role!r}", field="role") from None
     if timezone not in available_timezones():
         raise InvalidInput(f"unknown time zone {timezone!r}", field="timezone")
-    if session.scalar(select(User.id).where(User.email == email)) is not None:
-        raise Conflict(f"a user with email {email} exists", field="email")
     user = User(
         email=email,
         name=name,
@@ -57,8 +57,12 @@ def create_user(
         timezone=timezone,
         team=team_named(session=session, name=team) if team else None,
     )
-    session.add(user)
-    session.flush()
+    try:
+        # The unique email decides, also between two concurrent creations of one address.
+        with session.begin_nested():
+            session.add(user)
+    except IntegrityError:
+        raise Conflict(f"a user with email {email} exists", field="email") from None
     audit.record(session=session, action="user.created", entity_type="user", entity_id=user.id,
                  role=str(role))
     return user
@@ -119,9 +123,10 @@ def team_named(*, session: Session, name: str | None) -> Team | None:
     name = name.strip()
     team = session.scalar(select(Team).where(Team.name == name))
     if team is None:
-        team = Team(name=name)
-        session.add(team)
-        session.flush()
+        # Two requests naming a new team at once: the unique name lets one insert it, the other
+        # waits for it and skips, and both read the one row.
+        session.execute(insert_once(session, Team, "name", returning=Team.id), {"name": name})
+        team = session.scalar(select(Team).where(Team.name == name))
     return team
 
 

@@ -21,6 +21,7 @@ from incidents.incident.forms import (
     TimesForm,
 )
 from incidents.incident.models import Incident, Severity, Source, Status
+from incidents.outbox import service as outbox
 from incidents.timeline import service as timeline
 from incidents.timeline.models import TimelineEvent
 
@@ -102,6 +103,8 @@ def detail(incident_id: int):
                             "resolved_at": local(incident.resolved_at)})
     return render_template(
         "incidents/detail.html", incident=incident, events=events, note_form=NoteForm(),
+        failures=[outbox.failure_text(job) for job in outbox.dead(
+            session=get_session(), incident_id=incident_id, limit=10)],
         status_form=StatusForm(data={"severity": incident.severity, "status": incident.status}),
         resolve_form=ResolveForm(), times_form=times, edit_form=EditEventForm(),
     )
