@@ -29,6 +29,9 @@ from incidents.line import service as line_service
 from tests.helpers import ApiClient, AuthActions
 
 DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/linecheck_test"
+# A cheap password hash for the suite (one PBKDF2 round, still salted): scrypt costs ~50 ms a
+# hash, and the suite creates and signs in thousands of users. Production keeps scrypt.
+auth_service.PASSWORD_METHOD = "pbkdf2:sha256:1"
 PASSWORD = "correct-horse-battery"
 
 

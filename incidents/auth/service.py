@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from datetime import timedelta
+from functools import cache
 from zoneinfo import available_timezones
 
 from sqlalchemy import delete, func, select
@@ -22,8 +23,20 @@ TOKEN_PREFIX = "lc_"
 MIN_PASSWORD_LENGTH = 8
 LOGIN_WINDOW = timedelta(minutes=15)
 LOGIN_MAX_FAILURES = 10
-# Checked against when the email is unknown, so a wrong email costs as much as a wrong password.
-_DUMMY_HASH = generate_password_hash("not-a-real-password")
+# Werkzeug's slow, salted scrypt. The test suite sets a cheap method here (tests/conftest.py)
+# so thousands of test sign-ins stay fast; nothing in the app or its settings changes it.
+PASSWORD_METHOD = "scrypt"
+
+
+def hash_password(password: str) -> str:
+    return generate_password_hash(password, method=PASSWORD_METHOD)
+
+
+@cache
+def _dummy_hash(method: str) -> str:
+    """Checked against when the email is unknown, so a wrong email costs what a wrong password
+    does (hashed with the method in use, so the two cost the same)."""
+    return generate_password_hash("not-a-real-password", method=method)
 
 
 def create_user(
@@ -52,7 +65,7 @@ def create_user(
     user = User(
         email=email,
         name=name,
-        password_hash=generate_password_hash(password),
+        password_hash=hash_password(password),
         role=role,
         timezone=timezone,
         team=team_named(session=session, name=team) if team else None,
@@ -73,7 +86,7 @@ def set_password(*, session: Session, user: User, password: str) -> None:
         raise InvalidInput(
             f"password must be at least {MIN_PASSWORD_LENGTH} characters", field="password"
         )
-    user.password_hash = generate_password_hash(password)
+    user.password_hash = hash_password(password)
     session.flush()
 
 
@@ -92,7 +105,7 @@ def authenticate(*, session: Session, email: str, password: str) -> User | None:
     """Return the active user with these credentials, or None (without saying which was wrong)."""
     user = session.scalar(select(User).where(User.email == email.strip().lower()))
     if user is None:
-        check_password_hash(_DUMMY_HASH, password)
+        check_password_hash(_dummy_hash(PASSWORD_METHOD), password)
         return None
     if not check_password_hash(user.password_hash, password) or not user.active:
         return None
