@@ -150,6 +150,14 @@ def build_change_notice(incident: Incident, changes: Sequence[dict], by: str,
     return text
 
 
+def build_item_notice(incident: Incident, item: PreventionItem, by: str, base_url: str) -> str:
+    """A post for the incident channel: a prevention item proposed for it."""
+    weak = "" if item.structural else ", not structural yet"
+    return (f"{incident_label(incident, base_url)}\nPrevention item proposed by {escape(by)}: "
+            f"<{base_url.rstrip('/')}/prevention/{item.id}|{escape(item.title)}> "
+            f"({escape(item.kind).replace('_', ' ')}{weak})")
+
+
 def build_reminder(team: str, items: Sequence[tuple[PreventionItem, list[int]]],
                    base_url: str) -> tuple[str, list]:
     """Overdue prevention items of one team, each with the incidents it serves."""

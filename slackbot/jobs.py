@@ -16,8 +16,15 @@ from incidents.appdb import new_session
 from incidents.incident import service as incidents
 from incidents.incident.models import Incident
 from incidents.outbox import service as outbox
+from incidents.prevention import service as prevention
+from incidents.prevention.models import PreventionItem
 from slackbot import channels, pins, reminders
-from slackbot.blocks import build_announcement, build_change_notice, build_reminder
+from slackbot.blocks import (
+    build_announcement,
+    build_change_notice,
+    build_item_notice,
+    build_reminder,
+)
 from slackbot.client import (
     REPLY,
     SLACK_FAILURES,
@@ -142,6 +149,18 @@ def post_change(job: outbox.Job) -> None:
             return  # the channel never came (its own job says why): nobody to tell
         text = build_change_notice(incident, job.payload["changes"], job.payload["by"],
                                    _base_url())
+    _attempt(lambda: client().chat_postMessage(channel=incident.slack_channel_id, text=text))
+
+
+@outbox.handler(prevention.ITEM_NOTICE, failure="A proposed prevention item could not be posted "
+                                                "to the incident's Slack channel")
+def post_item(job: outbox.Job) -> None:
+    with new_session(write=False) as session:
+        incident = session.get(Incident, job.incident_id)
+        item = session.get(PreventionItem, job.payload["item_id"])
+        if incident is None or item is None or not incident.slack_channel_id:
+            return
+        text = build_item_notice(incident, item, job.payload["by"], _base_url())
     _attempt(lambda: client().chat_postMessage(channel=incident.slack_channel_id, text=text))
 
 

@@ -159,6 +159,15 @@ def test_titles_and_services_are_escaped_in_the_announcement(slack, fake_slack, 
     assert "<http://evil.example|login>" not in str(announced)
 
 
+def test_a_prevention_item_proposed_in_slack_is_told_in_the_channel(slack, fake_slack, incident):
+    slack.command("prevent detect: contract test for <!channel> amounts", channel_id=CHANNEL)
+    slack.drain()
+    [post] = fake_slack.calls_to("chat.postMessage")
+    assert post["channel"] == CHANNEL
+    assert "Prevention item proposed by alice" in post["text"] and "(detect)" in post["text"]
+    assert "contract test for &lt;!channel&gt; amounts" in post["text"]
+
+
 def test_web_declared_incidents_queue_no_slack_work(client, auth, session):
     auth.login_as("responder")
     client.post("/incidents/new", data={"title": "From the browser", "severity": "SEV3"})

@@ -14,8 +14,10 @@ from incidents.auth import service as auth
 from incidents.auth.models import Team, User
 from incidents.db import utcnow
 from incidents.errors import InvalidInput, NotFound, Refused, parse_choice
+from incidents.incident import service as incidents
 from incidents.incident.models import Incident
 from incidents.line import service as line
+from incidents.outbox import service as outbox
 from incidents.prevention.models import (
     GUARDED_KINDS,
     STRUCTURAL_KINDS,
@@ -27,6 +29,7 @@ from incidents.prevention.models import (
 )
 
 MAX_TITLE = 300
+ITEM_NOTICE = "slack.prevention"  # carried out by slackbot/jobs.py
 
 
 def _kind(value) -> PreventionKind:
@@ -101,6 +104,12 @@ def link(
         return False
     audit.record(session=session, action="prevention.linked", entity_type="prevention_item",
                  entity_id=item.id, actor=actor, actor_label=actor_label, incident_id=incident.id)
+    if incident.is_open and incidents.has_slack_channel(incident):
+        # Responders hear in the incident's channel of a poka-yoke proposed while it is open.
+        outbox.enqueue(session=session, kind=ITEM_NOTICE,
+                       key=f"incident:{incident.id}:item:{item.id}", incident_id=incident.id,
+                       payload={"item_id": item.id,
+                                "by": actor_label or (actor.display_name if actor else "")})
     return True
 
 
