@@ -42,10 +42,16 @@ migrate: install
 demo: migrate instance/secret_key
 	SECRET_KEY=$$(cat instance/secret_key) $(BIN)/flask demo
 
-# Serve on SQLite with demo data at http://127.0.0.1:5000
+# Serve on SQLite with demo data at http://127.0.0.1:5000, with one worker beside the web
+# server (it posts to Slack); Ctrl-C stops both, and when either stops the other follows.
 run: demo
 	@echo "Linecheck at http://127.0.0.1:5000 — sign in as admin@linecheck.test / linecheck-demo"
-	SECRET_KEY=$$(cat instance/secret_key) $(BIN)/flask run --host 127.0.0.1 --port 5000
+	@echo "A worker runs beside it (flask worker); Ctrl-C stops both."
+	@SECRET_KEY=$$(cat instance/secret_key) bash -c ' \
+	  $(BIN)/flask worker & worker=$$!; \
+	  $(BIN)/flask run --host 127.0.0.1 --port 5000 & web=$$!; \
+	  trap "kill -TERM $$worker $$web 2>/dev/null" INT TERM; \
+	  wait -n; kill -TERM $$worker $$web 2>/dev/null; wait'
 
 # Production-style serving (set DATABASE_URL and SECRET_KEY first).
 serve: install

@@ -9,8 +9,8 @@ from sqlalchemy import select
 
 from bench.harness import PASSWORD, Result, login, ms, percentile, timed
 from bench.seed import Seeded
+from incidents.appdb import new_session
 from incidents.auth import service as auth
-from incidents.db import new_session
 from tests.helpers import count_queries
 
 

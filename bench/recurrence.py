@@ -12,7 +12,7 @@ import requests
 from bench.harness import Gunicorn, Result, login_form, ms, percentile, server_env
 from bench.reads import Actors
 from bench.seed import Seeded
-from incidents.db import new_session
+from incidents.appdb import new_session
 from incidents.recurrence import service as recurrence
 
 MIB = 1024 * 1024

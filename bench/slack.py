@@ -13,8 +13,8 @@ from urllib.parse import urlencode
 from bench.bare import create_bare_app
 from bench.harness import SLACK_SECRET, Result, fake_slack_api, interleaved, make_app, ms
 from bench.harness import percentile as pct
+from incidents.appdb import new_session
 from incidents.auth import service as auth
-from incidents.db import new_session
 from incidents.incident import service as incidents
 
 SLACK_USER = "UBENCHRESP"

@@ -16,12 +16,11 @@ from incidents.config import (
     default_database_url,
     load_settings,
 )
+from incidents.db import MAX_ID
 
 ROOT = Path(__file__).resolve().parent.parent
 INSTANCE_PATH = str(ROOT / "instance")
 csrf = CSRFProtect()
-# Ids are 32-bit integer columns on PostgreSQL; a larger one cannot name a row.
-MAX_ID = 2**31 - 1
 
 
 class DatabaseId(IntegerConverter):
@@ -79,9 +78,9 @@ def _check_secret_key(key: str) -> None:
 
 
 def register_extensions(app: Flask) -> None:
-    from incidents import db, security, templating
+    from incidents import appdb, security, templating
 
-    db.init_app(app)
+    appdb.init_app(app)
     csrf.init_app(app)
     templating.init_app(app)
     security.init_app(app)
@@ -97,6 +96,8 @@ def register_blueprints(app: Flask) -> None:
     from incidents.incident.views import bp as incident_views
     from incidents.line.api import blp as line_api
     from incidents.line.views import bp as line_views
+    from incidents.outbox import service as outbox
+    from incidents.outbox.views import bp as outbox_views
     from incidents.prevention.api import blp as prevention_api
     from incidents.prevention.views import bp as prevention_views
     from incidents.recurrence.api import blp as recurrence_api
@@ -109,8 +110,9 @@ def register_blueprints(app: Flask) -> None:
     from slackbot.views import bp as slack_views
 
     for blueprint in (auth_views, incident_views, line_views, review_views, prevention_views,
-                      recurrence_views, report_views, hooks_views):
+                      recurrence_views, report_views, hooks_views, outbox_views):
         app.register_blueprint(blueprint)
+    outbox.load_handlers()  # what each kind of job is, for the pages that show dead ones
     # Machine endpoints authenticate with signatures (Slack) and tokens (API, hooks), not
     # browser sessions, so CSRF tokens do not apply to them.
     csrf.exempt(slack_views)

@@ -7,9 +7,9 @@ from flask import Flask
 from flask.cli import AppGroup, with_appcontext
 from sqlalchemy import select
 
+from incidents.appdb import new_session
 from incidents.auth import service as auth
 from incidents.auth.models import Role, Scope, User
-from incidents.db import new_session
 from incidents.errors import DomainError
 
 

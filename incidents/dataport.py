@@ -35,7 +35,8 @@ from sqlalchemy.orm import Session
 from sqlalchemy.types import TypeDecorator
 
 import incidents.models  # noqa: F401  (registers every table on Base.metadata)
-from incidents.db import Base, as_utc, new_session
+from incidents.appdb import new_session
+from incidents.db import Base, as_utc
 from incidents.errors import Conflict, InvalidInput
 from incidents.line.models import Station
 from incidents.line.service import DEFAULT_LINE

@@ -1,14 +1,22 @@
-"""The declarative base, the UTC timestamp type, and the per-app engine and session."""
+"""The declarative base, the UTC timestamp type, engines, and sessions that write or only read.
+
+Nothing here knows Flask: the worker, the CLI and the benchmarks open a `Database` of their own;
+the web app keeps one per app (`incidents.appdb`).
+"""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from flask import Flask, current_app, g
 from sqlalchemy import DateTime, MetaData, String, Table, Text, create_engine, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
+
+# Ids are 32-bit integer columns on PostgreSQL; a larger one cannot name a row.
+MAX_ID = 2**31 - 1
+# The execution option that makes a SQLite transaction begin deferred (False) or immediate.
+WRITES = "linecheck_writes"
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -119,39 +127,75 @@ def make_engine(url: str) -> Engine:
 
         @event.listens_for(engine, "begin")
         def _sqlite_begin(connection):
-            # IMMEDIATE takes the write lock up front: a deferred transaction that reads and
-            # then writes can fail at once with "database is locked" under concurrent writers,
-            # where an immediate one simply waits its turn (busy timeout above).
-            connection.exec_driver_sql("BEGIN IMMEDIATE")
+            # A writing transaction takes the write lock up front (IMMEDIATE): a deferred one
+            # that reads and then writes fails at once with "database is locked" when another
+            # writer committed in between, where an immediate one waits its turn (busy timeout
+            # above). A reading transaction stays deferred, so it never holds writers up.
+            if connection.get_execution_options().get(WRITES, True):
+                connection.exec_driver_sql("BEGIN IMMEDIATE")
+            else:
+                connection.exec_driver_sql("BEGIN")
 
         return engine
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
 
 
-def init_app(app: Flask) -> None:
-    engine = make_engine(app.config["DATABASE_URL"])
-    app.extensions["linecheck.engine"] = engine
-    app.extensions["linecheck.sessionmaker"] = sessionmaker(engine, expire_on_commit=False)
-    app.teardown_appcontext(_close_session)
+class DatabaseSession(Session):
+    """A session whose transactions either write (`write=True`) or only read.
+
+    The mode is chosen per transaction: `get_bind` hands out the engine, or its read-only
+    twin (same pool, an execution option that makes SQLite begin deferred). With
+    `reads_after_write`, once the first writing transaction ends the session only reads: a page
+    rendered after its request committed never takes the write lock again.
+    """
+
+    def __init__(self, *, writer: Engine, reader: Engine, write: bool,
+                 reads_after_write: bool = False, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.writer, self.reader = writer, reader
+        self.write = write
+        self.reads_after_write = reads_after_write
+
+    def get_bind(self, mapper=None, clause=None, **kwargs):  # SQLAlchemy's routing recipe
+        return self.writer if self.write else self.reader
+
+    @property
+    def wrote(self) -> bool:
+        """Whether the open transaction has written anything (rolling it back would lose it)."""
+        return bool(self.info.get("wrote"))
 
 
-def engine() -> Engine:
-    return current_app.extensions["linecheck.engine"]
+@event.listens_for(DatabaseSession, "after_flush")
+def _flushed(session: DatabaseSession, _context) -> None:
+    session.info["wrote"] = True
 
 
-def new_session() -> Session:
-    """A session outside the request (CLI, background work); the caller closes it."""
-    return current_app.extensions["linecheck.sessionmaker"]()
+@event.listens_for(DatabaseSession, "do_orm_execute")
+def _executed(state) -> None:
+    if state.is_insert or state.is_update or state.is_delete:
+        state.session.info["wrote"] = True
 
 
-def get_session() -> Session:
-    """The session of the current request or app context, opened on first use."""
-    if "db_session" not in g:
-        g.db_session = new_session()
-    return g.db_session
+@event.listens_for(DatabaseSession, "after_transaction_end")
+def _transaction_ended(session: DatabaseSession, transaction) -> None:
+    if transaction.parent is None:
+        session.info.pop("wrote", None)
+        if session.reads_after_write:
+            session.write = False
 
 
-def _close_session(_exc: BaseException | None) -> None:
-    session = g.pop("db_session", None)
-    if session is not None:
-        session.close()
+class Database:
+    """One database: its engine, and sessions that write or only read."""
+
+    def __init__(self, url: str) -> None:
+        self.engine = make_engine(url)
+        self._reader = self.engine.execution_options(**{WRITES: False})
+        self._sessions = sessionmaker(class_=DatabaseSession, expire_on_commit=False)
+
+    def session(self, *, write: bool = True, reads_after_write: bool = False) -> DatabaseSession:
+        """A new session; the caller closes it (`with database.session() as session:`)."""
+        return self._sessions(writer=self.engine, reader=self._reader, write=write,
+                              reads_after_write=reads_after_write)
+
+    def dispose(self) -> None:
+        self.engine.dispose()

@@ -39,9 +39,13 @@ In an incident's channel commands act on that incident; elsewhere name it: \
 `/incident note #12 db failover done`. React with :{emoji}: to put a message on the timeline."""
 
 
-def escape(text: str) -> str:
-    """Escape the three characters Slack's mrkdwn treats as markup."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+def escape(text: object) -> str:
+    """Escape the three characters Slack's mrkdwn treats as markup.
+
+    Every builder passes every field people or tools wrote (titles, names, services, teams,
+    notes) through here: `<!channel>` or `<http://evil|log in>` then reaches Slack as text.
+    """
+    return str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def slack_date(value: datetime) -> str:
@@ -61,8 +65,8 @@ def review_url(base_url: str, incident_id: int) -> str:
 
 def incident_label(incident: Incident, base_url: str) -> str:
     """`<link|#12> SEV2 Checkout errors` in mrkdwn."""
-    return (f"<{incident_url(base_url, incident.id)}|#{incident.id}> {incident.severity} "
-            f"{escape(incident.title)}")
+    return (f"<{incident_url(base_url, incident.id)}|#{incident.id}> "
+            f"{escape(incident.severity)} {escape(incident.title)}")
 
 
 def build_help(emoji: str) -> str:
@@ -88,7 +92,7 @@ def _chunks(lines: Sequence[str]) -> list[str]:
 def build_incident_list(incidents: Sequence[Incident], base_url: str) -> tuple[str, list]:
     if not incidents:
         return "No open incidents.", [_section("No open incidents. :tada:")]
-    lines = [f"• {incident_label(i, base_url)} — {i.status}"
+    lines = [f"• {incident_label(i, base_url)} — {escape(i.status)}"
              + (f" · <#{i.slack_channel_id}>" if i.slack_channel_id else "") for i in incidents]
     header = f"*{len(incidents)} open incident{'s' if len(incidents) != 1 else ''}*"
     blocks = [_section(chunk) for chunk in _chunks([header, *lines])]
@@ -99,7 +103,7 @@ def build_timeline(incident: Incident, events: Sequence[TimelineEvent],
                    base_url: str) -> tuple[str, list]:
     """The last events with their full date, newest last; a link to the rest."""
     shown = events[-TIMELINE_LINES:]
-    lines = [f"*Timeline of {incident_label(incident, base_url)}* ({incident.status})"]
+    lines = [f"*Timeline of {incident_label(incident, base_url)}* ({escape(incident.status)})"]
     if len(events) > len(shown):
         lines.append(f"_last {len(shown)} of {len(events)} events — all of them at "
                      f"{incident_url(base_url, incident.id)}_")
@@ -108,7 +112,8 @@ def build_timeline(incident: Incident, events: Sequence[TimelineEvent],
         if len(text) > EVENT_TEXT_LIMIT:
             text = text[:EVENT_TEXT_LIMIT] + "…"
         who = f" — {escape(event.author_name)}" if event.author_name else ""
-        lines.append(f"{slack_date(event.occurred_at)} · _{event.kind}_ {escape(text)}{who}")
+        lines.append(f"{slack_date(event.occurred_at)} · _{escape(event.kind)}_ {escape(text)}"
+                     f"{who}")
     if not events:
         lines.append("_no events yet_")
     return f"Timeline of #{incident.id}", [_section(chunk) for chunk in _chunks(lines)]
@@ -117,7 +122,7 @@ def build_timeline(incident: Incident, events: Sequence[TimelineEvent],
 def build_announcement(incident: Incident, base_url: str, declared_by: str) -> tuple[str, list]:
     text = (f":rotating_light: {incident_label(incident, base_url)} declared by "
             f"{escape(declared_by)}")
-    details = [f"*Status* {incident.status}"]
+    details = [f"*Status* {escape(incident.status)}"]
     if incident.service:
         details.append(f"*Service* {escape(incident.service)}")
     if incident.slack_channel_id:
@@ -128,13 +133,29 @@ def build_announcement(incident: Incident, base_url: str, declared_by: str) -> t
     return text, blocks
 
 
-def build_change_notice(incident: Incident, lines: Sequence[str], base_url: str) -> str:
+def build_change_lines(changes: Sequence[dict], by: str) -> list[str]:
+    """`Severity SEV2 → *SEV1* (alice)` for each change the incident service recorded."""
+    return [f"{escape(change['field']).capitalize()} {escape(change['old'])} → "
+            f"*{escape(change['new'])}* ({escape(by)})" for change in changes]
+
+
+def build_change_notice(incident: Incident, changes: Sequence[dict], by: str,
+                        base_url: str) -> str:
     """A post for the incident channel: what changed, and the review link once resolved."""
-    text = "\n".join([f"{incident_label(incident, base_url)}", *lines])
+    text = "\n".join([f"{incident_label(incident, base_url)}",
+                      *build_change_lines(changes, by)])
     if not incident.is_open:
         text += (f"\nResolved. Write the blameless review: "
                  f"<{review_url(base_url, incident.id)}|which station should have caught this?>")
     return text
+
+
+def build_item_notice(incident: Incident, item: PreventionItem, by: str, base_url: str) -> str:
+    """A post for the incident channel: a prevention item proposed for it."""
+    weak = "" if item.structural else ", not structural yet"
+    return (f"{incident_label(incident, base_url)}\nPrevention item proposed by {escape(by)}: "
+            f"<{base_url.rstrip('/')}/prevention/{item.id}|{escape(item.title)}> "
+            f"({escape(item.kind).replace('_', ' ')}{weak})")
 
 
 def build_reminder(team: str, items: Sequence[tuple[PreventionItem, list[int]]],
@@ -145,8 +166,8 @@ def build_reminder(team: str, items: Sequence[tuple[PreventionItem, list[int]]],
              f"item{'s' if len(items) != 1 else ''}"]
     for item, incident_ids in items:
         served = ", ".join(f"<{incident_url(base, i)}|#{i}>" for i in incident_ids)
-        lines.append(f"• {escape(item.title)} ({item.kind}, "
-                     f"{item.status}) due {item.due_date.isoformat()}"
+        lines.append(f"• {escape(item.title)} ({escape(item.kind)}, "
+                     f"{escape(item.status)}) due {item.due_date.isoformat()}"
                      + (f" · for {served}" if served else ""))
     return lines[0], [_section(chunk) for chunk in _chunks(lines)]
 

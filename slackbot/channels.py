@@ -1,26 +1,22 @@
-"""The slow part of declaring: the incident's own channel, the invite, the announcement."""
+"""The incident's own Slack channel: its name, creating it (or adopting the one an interrupted
+attempt created), and finding the incident a channel belongs to."""
 
 from __future__ import annotations
 
-import logging
 import re
 
-from flask import current_app
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from incidents.db import new_session
 from incidents.incident.models import Incident
-from slackbot.blocks import build_announcement
-from slackbot.client import SLACK_FAILURES, ReplyTo, describe_failure, error_code, web_client
-
-log = logging.getLogger(__name__)
+from slackbot.client import error_code
 
 MAX_NAME = 80  # Slack's limit for channel names
 NAME_ATTEMPTS = 5
-HARMLESS_INVITE_ERRORS = {"already_in_channel", "cant_invite_self"}
+LIST_PAGE = 1000
+_bot_users: dict[tuple[str, str], str] = {}  # (API base, token) → the bot's own user id
 
 
 def channel_name(incident_id: int, title: str) -> str:
@@ -29,63 +25,58 @@ def channel_name(incident_id: int, title: str) -> str:
     return f"inc-{incident_id}-{slug}"[:MAX_NAME].rstrip("-")
 
 
-def create_channel(client: WebClient, name: str) -> dict:
-    """Create a public channel; when the name is taken, try `name-2`, `name-3`…"""
+def candidate_names(name: str) -> list[str]:
+    """The name, then `name-2`, `name-3`… for when it is taken by someone else."""
+    names = []
     for attempt in range(1, NAME_ATTEMPTS + 1):
         suffix = "" if attempt == 1 else f"-{attempt}"
-        candidate = name[:MAX_NAME - len(suffix)] + suffix
+        names.append(name[:MAX_NAME - len(suffix)] + suffix)
+    return names
+
+
+def create_or_adopt(client: WebClient, name: str) -> dict:
+    """Create the channel; when a name is taken by a channel this bot created (an earlier
+    attempt that stopped before the id was stored), adopt it; else try the next name.
+
+    Names carry the incident id, so a channel of that name created by this bot is this
+    incident's: a retry never creates a second one.
+    """
+    names = candidate_names(name)
+    for candidate in names:
         try:
             return client.conversations_create(name=candidate)["channel"]
         except SlackApiError as exc:
-            if error_code(exc) != "name_taken" or attempt == NAME_ATTEMPTS:
+            if error_code(exc) != "name_taken":
+                raise
+            ours = own_channel_named(client, candidate)
+            if ours is not None:
+                return ours
+            if candidate == names[-1]:
                 raise
     raise AssertionError("unreachable")
 
 
-def start_incident(incident_id: int, declarer_slack_id: str | None, declared_by: str,
-                   reply: ReplyTo) -> None:
-    """Open the incident channel, invite the declarer and announce; report how it went.
+def own_channel_named(client: WebClient, name: str) -> dict | None:
+    """The public channel of this name, if this bot created it."""
+    me = bot_user_id(client)
+    cursor = None
+    while True:
+        page = client.conversations_list(types="public_channel", exclude_archived=True,
+                                         limit=LIST_PAGE, cursor=cursor)
+        for channel in page.get("channels") or []:
+            if channel.get("name") == name:
+                return channel if channel.get("creator") == me else None
+        cursor = (page.get("response_metadata") or {}).get("next_cursor")
+        if not cursor:
+            return None
 
-    The incident is already committed: whatever Slack answers, it is not lost, and the
-    person is told what did not work.
-    """
-    base_url = current_app.config["PUBLIC_BASE_URL"]
-    client = web_client()
-    with new_session() as session:
-        incident = session.get(Incident, incident_id)
-        if incident is None:
-            return
-        name = channel_name(incident.id, incident.title)
-    try:
-        channel = create_channel(client, name)
-    except SLACK_FAILURES as exc:
-        log.warning("creating the channel of incident %s failed: %s", incident_id, exc)
-        reply.send(f"Incident #{incident_id} is declared, but its Slack channel could not be "
-                   f"created: {describe_failure(exc)}. Name it in commands instead: "
-                   f"`/incident note #{incident_id} …`.")
-        return
-    with new_session() as session:
-        incident = session.get(Incident, incident_id)
-        incident.slack_channel_id = channel["id"]
-        incident.slack_channel_name = channel.get("name") or name
-        session.commit()
-        text, blocks = build_announcement(incident, base_url, declared_by)
-    problems = []
-    if declarer_slack_id:
-        try:
-            client.conversations_invite(channel=channel["id"], users=declarer_slack_id)
-        except SLACK_FAILURES as exc:
-            if error_code(exc) not in HARMLESS_INVITE_ERRORS:
-                problems.append(f"inviting you to <#{channel['id']}> failed: "
-                                f"{describe_failure(exc)}")
-    try:
-        client.chat_postMessage(channel=channel["id"], text=text, blocks=blocks)
-    except SLACK_FAILURES as exc:
-        problems.append(f"posting the announcement failed: {describe_failure(exc)}")
-    reply.send(text, blocks=blocks, in_channel=True)
-    if problems:
-        reply.send(f"Incident #{incident_id} is declared in <#{channel['id']}>, but "
-                   + "; ".join(problems) + ".")
+
+def bot_user_id(client: WebClient) -> str:
+    """The bot's own Slack user id (auth.test), asked once per process and token."""
+    key = (client.base_url, client.token or "")
+    if key not in _bot_users:
+        _bot_users[key] = client.auth_test()["user_id"]
+    return _bot_users[key]
 
 
 def incident_for_channel(session: Session, channel_id: str | None) -> Incident | None:

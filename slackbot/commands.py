@@ -7,26 +7,28 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from flask import current_app
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from incidents.db import get_session
+from incidents.appdb import get_session
 from incidents.errors import DomainError
+from incidents.inbox import service as inbox
 from incidents.incident import service as incidents
 from incidents.incident.models import Incident, Source, Status
 from incidents.prevention import service as prevention
 from incidents.prevention.models import PreventionKind
 from incidents.timeline import service as timeline
-from slackbot import background, modals, notify, people
+from slackbot import modals, people
 from slackbot.blocks import (
+    build_change_lines,
     build_declare_modal,
     build_help,
     build_incident_list,
     build_timeline,
+    escape,
     incident_label,
     review_url,
 )
-from slackbot.channels import incident_for_channel, start_incident
+from slackbot.channels import incident_for_channel
 from slackbot.client import ReplyTo
 
 REF = re.compile(r"#(\d{1,9})")
@@ -38,6 +40,8 @@ PREVENT_KIND = re.compile(r"(eliminate|detect|fail[_ -]?loudly|contain|local[_ -
 DEFAULT_PREVENTION_KIND = PreventionKind.LOCAL_FIX
 KIND_WORDS = {kind.value.replace("_", ""): kind for kind in PreventionKind}
 LIST_LIMIT = 30
+# Signed slash commands recorded once (a replay within Slack's five-minute window is refused).
+COMMAND_SENDER = "slack-command"
 
 
 class Usage(Exception):
@@ -109,17 +113,20 @@ def _declare(ctx: Context) -> dict | None:
     if not title:  # the form asks for the rest; it must open within Slack's trigger window
         metadata = modals.pack({"channel_id": ctx.form.get("channel_id"),
                                 "response_url": ctx.form.get("response_url")})
-        background.submit(modals.open_modal, ctx.form.get("trigger_id"),
-                          build_declare_modal(metadata), reply,
-                          "Or type it: `/incident declare <title>`.")
+        modals.open_soon(ctx.form.get("trigger_id"), build_declare_modal(metadata), reply,
+                         "Or type it: `/incident declare <title>`.")
         return None
     incident = incidents.declare(
         session=ctx.session, title=title, severity=severity, source=Source.SLACK,
-        declared_by=ctx.author.user, author_name=ctx.author.name)
+        declared_by=ctx.author.user, author_name=ctx.author.name,
+        slack_channel=channel_request(ctx.form.get("user_id"), reply))
     ctx.session.commit()
-    background.submit(start_incident, incident.id, ctx.form.get("user_id"), ctx.author.name,
-                      reply)
     return ephemeral(f"Declared {incident_label(incident, ctx.base_url)}. Opening its channel…")
+
+
+def channel_request(user_id: str | None, reply: ReplyTo) -> dict:
+    """What the worker needs to open a declared incident's channel: whom to invite and tell."""
+    return {"requested_by": user_id, "reply": reply.to_dict()}
 
 
 def _note(ctx: Context) -> dict:
@@ -133,13 +140,17 @@ def _note(ctx: Context) -> dict:
 
 def _change(ctx: Context, changes: incidents.Changes, summary: str | None = None) -> dict:
     incident = ctx.incident
-    before = notify.snapshot(incident)
+    before = {"severity": str(incident.severity), "status": str(incident.status)}
     incidents.update(session=ctx.session, incident=incident, changes=changes,
                      actor=ctx.author.user, author_name=ctx.author.name, source="slack",
                      summary=summary)
     ctx.session.commit()
-    notify.post_changes(incident, before, by=ctx.author.name)
-    lines = notify.change_lines(before, incident, ctx.author.name)
+    # The channel hears of it from the worker (the service queued the notice); this is the
+    # answer to the person who typed it.
+    lines = build_change_lines(
+        [{"field": field, "old": old, "new": str(getattr(incident, field))}
+         for field, old in before.items() if str(getattr(incident, field)) != old],
+        ctx.author.name)
     text = (f"{incident_label(incident, ctx.base_url)}: " + ("; ".join(lines) if lines else
             f"already {incident.severity}, {incident.status}"))
     if not incident.is_open and lines:
@@ -199,15 +210,9 @@ def _prevent(ctx: Context) -> dict:
                      f"{incident_label(incident, ctx.base_url)}.{strength}")
 
 
-def open_incidents(session: Session, limit: int = LIST_LIMIT) -> list[Incident]:
-    """Open incidents, newest first."""
-    return list(session.scalars(
-        select(Incident).where(Incident.status != Status.RESOLVED)
-        .order_by(Incident.id.desc()).limit(limit)))
-
-
 def _list(ctx: Context) -> dict:
-    text, blocks = build_incident_list(open_incidents(ctx.session), ctx.base_url)
+    text, blocks = build_incident_list(
+        incidents.open_incidents(session=ctx.session, limit=LIST_LIMIT), ctx.base_url)
     return ephemeral(text, blocks)
 
 
@@ -254,8 +259,12 @@ def _incident(session: Session, command: Command, channel_id: str | None) -> Inc
         f"`/incident {command.name} #12 …` (`/incident list` shows the open ones).")
 
 
-def handle(form: dict) -> dict | None:
-    """Answer a slash command: a Slack message body, or None for an empty acknowledgement."""
+def handle(form: dict, *, replay_key: str) -> dict | None:
+    """Answer a slash command: a Slack message body, or None for an empty acknowledgement.
+
+    `replay_key` names this signed request: a command that changes something is recorded under
+    it, with its change, so the same request replayed is refused instead of acting twice.
+    """
     command = parse(form.get("text") or "")
     sub = SUBCOMMANDS.get(command.name)
     if sub is None:
@@ -271,10 +280,15 @@ def handle(form: dict) -> dict | None:
         if isinstance(found, dict):
             return found
         incident = found
+    if sub.changes and not inbox.record_once(session=session, sender=COMMAND_SENDER,
+                                             key=replay_key):
+        session.rollback()
+        return ephemeral("This command was already received; it was not run again.")
     try:
         return sub.run(Context(session, form, author, command, incident))
     except Usage:
+        session.rollback()
         return _usage(command.name)
     except DomainError as exc:
         session.rollback()
-        return ephemeral(f"{exc.message}. Usage: `/incident {sub.usage}`")
+        return ephemeral(f"{escape(exc.message)}. Usage: `/incident {sub.usage}`")

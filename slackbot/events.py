@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from flask import current_app
 
-from incidents.db import get_session
+from incidents.appdb import get_session
 from incidents.inbox import service as inbox
-from slackbot import background, pins
+from incidents.outbox import service as outbox
 from slackbot.channels import incident_for_channel
-from slackbot.client import SLACK_FAILURES, ReplyTo, describe_failure, web_client
+from slackbot.client import ReplyTo
+from slackbot.jobs import PIN
 
 SENDER = "slack"
 
@@ -21,23 +22,12 @@ def _is_pin(event: dict) -> bool:
             and bool(item.get("ts")))
 
 
-def pin_reaction(incident_id: int, channel_id: str, ts: str, reactor: str | None) -> None:
-    """Fetch the reacted-to message and put it on the timeline; tell the reactor if it fails."""
-    reply = ReplyTo(channel_id=channel_id, user_id=reactor)
-    try:
-        message = pins.fetch_message(web_client(), channel_id, ts)
-    except SLACK_FAILURES as exc:
-        reply.send(f"That message could not be added to the timeline of #{incident_id}: "
-                   f"{describe_failure(exc)}. Remove the reaction and add it again to retry.")
-        return
-    if message is None:
-        reply.send("Slack did not find that message, so it was not added to the timeline.")
-        return
-    pins.add_message(incident_id=incident_id, channel_id=channel_id, message=message)
-
-
 def handle(envelope: dict) -> dict | None:
-    """Answer an Events API request; each event_id is applied once however often it comes."""
+    """Answer an Events API request; each event_id is applied once however often it comes.
+
+    The delivery is recorded and its job queued in one transaction, so "200" means "durably
+    queued": a retry after a crash before the commit finds nothing recorded and is applied.
+    """
     kind = envelope.get("type")
     if kind == "url_verification":
         return {"challenge": envelope.get("challenge")}
@@ -53,8 +43,11 @@ def handle(envelope: dict) -> dict | None:
                              incident_id=incident.id if incident else None):
         session.rollback()
         return None
-    session.commit()
     if incident is not None:
-        background.submit(pin_reaction, incident.id, event["item"]["channel"],
-                          event["item"]["ts"], event.get("user"))
+        item = event["item"]
+        reactor = ReplyTo(channel_id=item["channel"], user_id=event.get("user"))
+        outbox.enqueue(session=session, kind=PIN, key=f"event:{inbox.fit_key(event_id)}",
+                       payload={"channel": item["channel"], "ts": item["ts"],
+                                "reply": reactor.to_dict()}, incident_id=incident.id)
+    session.commit()
     return None

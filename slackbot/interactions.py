@@ -2,22 +2,27 @@
 
 from __future__ import annotations
 
-from incidents.db import get_session
+from incidents.appdb import get_session
 from incidents.errors import DomainError
+from incidents.inbox import service as inbox
 from incidents.incident import service as incidents
 from incidents.incident.models import Incident, Source
-from slackbot import background, modals, people, pins
+from incidents.outbox import service as outbox
+from slackbot import modals, people
 from slackbot.blocks import (
     DECLARE_CALLBACK,
     PICK_INCIDENT_CALLBACK,
     PIN_SHORTCUT_CALLBACK,
     build_pick_incident_modal,
 )
-from slackbot.channels import incident_for_channel, start_incident
+from slackbot.channels import incident_for_channel
 from slackbot.client import ReplyTo
-from slackbot.commands import REF, open_incidents
+from slackbot.commands import REF, channel_request
+from slackbot.jobs import PIN
 
 DECLARE_FIELDS = ("title", "severity", "service", "description")
+# Signed interactions recorded once: a replayed form submission does not declare twice.
+INTERACTION_SENDER = "slack-interaction"
 
 
 def _errors(errors: dict[str, str]) -> dict:
@@ -31,41 +36,46 @@ def _author(payload: dict) -> people.Author:
                          slack_name=user.get("username") or user.get("name") or "")
 
 
-def _declare_submitted(payload: dict) -> dict | None:
+def _declare_submitted(payload: dict, replay_key: str) -> dict | None:
     view = payload["view"]
     session = get_session()
     author = _author(payload)
     if not author.may_change:
         return _errors({"title": people.NOT_A_RESPONDER})
-    try:
-        incident = incidents.declare(
-            session=session, title=modals.submitted(view, "title"),
-            severity=modals.submitted(view, "severity") or "SEV3",
-            service=modals.submitted(view, "service") or None,
-            description=modals.submitted(view, "description"),
-            source=Source.SLACK, declared_by=author.user, author_name=author.name)
-    except DomainError as exc:
+    if not inbox.record_once(session=session, sender=INTERACTION_SENDER, key=replay_key):
         session.rollback()
-        return _errors({exc.field if exc.field in DECLARE_FIELDS else "title": exc.message})
-    session.commit()
+        return None  # a replay of a submission already applied: close the form, do nothing
     metadata = modals.unpack(view)
     user_id = (payload.get("user") or {}).get("id")
     reply = ReplyTo(response_url=metadata.get("response_url"),
                     channel_id=metadata.get("channel_id"), user_id=user_id)
-    background.submit(start_incident, incident.id, user_id, author.name, reply)
+    try:
+        incidents.declare(
+            session=session, title=modals.submitted(view, "title"),
+            severity=modals.submitted(view, "severity") or "SEV3",
+            service=modals.submitted(view, "service") or None,
+            description=modals.submitted(view, "description"),
+            source=Source.SLACK, declared_by=author.user, author_name=author.name,
+            slack_channel=channel_request(user_id, reply))
+    except DomainError as exc:
+        session.rollback()
+        return _errors({exc.field if exc.field in DECLARE_FIELDS else "title": exc.message})
+    session.commit()
     return None
 
 
-def _pin(incident_id: int, channel_id: str, message: dict, reply: ReplyTo) -> None:
-    added = pins.add_message(incident_id=incident_id, channel_id=channel_id, message=message)
-    if added is None:
-        reply.send(f"There is no incident #{incident_id}.")
-    else:
-        reply.send(f"Added to the timeline of #{incident_id}." if added else
-                   f"That message is already on the timeline of #{incident_id}.")
+def _queue_pin(incident_id: int, channel_id: str, message: dict, reply: ReplyTo,
+               replay_key: str) -> None:
+    """Queue the message for the timeline; the worker adds it and tells the person."""
+    session = get_session()
+    outbox.enqueue(session=session, kind=PIN, key=f"interaction:{replay_key}",
+                   incident_id=incident_id,
+                   payload={"channel": channel_id, "ts": message["ts"], "message": message,
+                            "reply": reply.to_dict(), "confirm": True})
+    session.commit()
 
 
-def _pin_shortcut(payload: dict) -> None:
+def _pin_shortcut(payload: dict, replay_key: str) -> None:
     """The "Add to incident timeline" shortcut: at once in an incident channel, else ask which."""
     channel_id = (payload.get("channel") or {}).get("id") or ""
     message = payload.get("message") or {}
@@ -74,25 +84,26 @@ def _pin_shortcut(payload: dict) -> None:
                     user_id=user_id)
     if not message.get("ts"):
         return None
-    if not _author(payload).may_change:
-        background.submit(reply.send, people.NOT_A_RESPONDER)
-        return None
     session = get_session()
+    if not _author(payload).may_change:
+        reply.queue(session, key=f"interaction:{replay_key}:refused", text=people.NOT_A_RESPONDER)
+        session.commit()
+        return None
     incident = incident_for_channel(session, channel_id)
     if incident is not None:
-        background.submit(_pin, incident.id, channel_id, message, reply)
+        _queue_pin(incident.id, channel_id, message, reply, replay_key)
         return None
     metadata = modals.pack({"channel_id": channel_id, "response_url": payload.get("response_url"),
                             "ts": message["ts"], "user": message.get("user"),
                             "username": message.get("username"), "text": message.get("text")},
                            trim="text")
-    view = build_pick_incident_modal(metadata, open_incidents(session, limit=10))
-    background.submit(modals.open_modal, payload.get("trigger_id"), view, reply,
-                      "Or react with the pin emoji in the incident's channel.")
+    view = build_pick_incident_modal(metadata, incidents.open_incidents(session=session, limit=10))
+    modals.open_soon(payload.get("trigger_id"), view, reply,
+                     "Or react with the pin emoji in the incident's channel.")
     return None
 
 
-def _pin_submitted(payload: dict) -> dict | None:
+def _pin_submitted(payload: dict, replay_key: str) -> dict | None:
     view = payload["view"]
     if not _author(payload).may_change:
         return _errors({"incident": people.NOT_A_RESPONDER})
@@ -109,19 +120,22 @@ def _pin_submitted(payload: dict) -> dict | None:
     user_id = (payload.get("user") or {}).get("id")
     reply = ReplyTo(response_url=metadata.get("response_url"),
                     channel_id=metadata.get("channel_id"), user_id=user_id)
-    background.submit(_pin, incident.id, metadata.get("channel_id") or "", message, reply)
+    _queue_pin(incident.id, metadata.get("channel_id") or "", message, reply, replay_key)
     return None
 
 
-def handle(payload: dict) -> dict | None:
-    """Answer an interaction payload: a body for Slack, or None for an empty acknowledgement."""
+def handle(payload: dict, *, replay_key: str) -> dict | None:
+    """Answer an interaction payload: a body for Slack, or None for an empty acknowledgement.
+
+    `replay_key` names this signed request, so a replay of it changes nothing twice.
+    """
     kind = payload.get("type")
     if kind == "view_submission":
         callback = (payload.get("view") or {}).get("callback_id")
         if callback == DECLARE_CALLBACK:
-            return _declare_submitted(payload)
+            return _declare_submitted(payload, replay_key)
         if callback == PICK_INCIDENT_CALLBACK:
-            return _pin_submitted(payload)
+            return _pin_submitted(payload, replay_key)
     if kind == "message_action" and payload.get("callback_id") == PIN_SHORTCUT_CALLBACK:
-        return _pin_shortcut(payload)
+        return _pin_shortcut(payload, replay_key)
     return None

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 
+from flask import current_app
 from slack_sdk.models.views import View
 
 from slackbot.client import SLACK_FAILURES, ReplyTo, describe_failure, web_client
@@ -42,8 +44,23 @@ def submitted(view: dict, block_id: str) -> str:
     return (value.get("value") or "").strip()
 
 
+def open_soon(trigger_id: str, view: View, reply: ReplyTo, fallback: str) -> None:
+    """views.open beside the answer, in a thread of this process.
+
+    A trigger id dies within seconds, so this cannot wait for the worker; and losing it loses
+    no state (the person runs the command again). It is the one Slack call not in the outbox.
+    """
+    app = current_app._get_current_object()
+
+    def run() -> None:
+        with app.app_context():
+            open_modal(trigger_id, view, reply, fallback)
+
+    threading.Thread(target=run, name="slack-views-open", daemon=True).start()
+
+
 def open_modal(trigger_id: str, view: View, reply: ReplyTo, fallback: str) -> None:
-    """views.open; trigger ids expire within seconds, so this runs first thing after the answer."""
+    """views.open now; if Slack refuses, say so where the person is."""
     try:
         web_client().views_open(trigger_id=trigger_id, view=view)
     except SLACK_FAILURES as exc:

@@ -36,11 +36,11 @@ def author(*, session: Session, slack_user_id: str | None, slack_name: str = "")
         user = session.scalar(select(User).where(User.slack_user_id == slack_user_id))
     if user is not None:
         return Author(user, user.display_name)
-    return Author(None, slack_name or (f"<@{slack_user_id}>" if slack_user_id else "slack"))
+    return Author(None, slack_name or slack_user_id or "slack")
 
 
 def slack_name(slack_user_id: str | None) -> str:
-    """Ask Slack for a user's name (background work only); empty when it cannot tell."""
+    """Ask Slack for a user's name (in the worker only); empty when it cannot tell."""
     if not slack_user_id:
         return ""
     try:

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 from slack_sdk import WebClient
 
-from incidents.db import new_session
+from incidents.appdb import new_session
 from incidents.incident.models import Incident, Source
 from incidents.timeline import service as timeline
 from incidents.timeline.models import EventKind
@@ -46,8 +46,12 @@ def message_text(message: dict) -> str:
     return text if len(text) <= MAX_TEXT else text[:MAX_TEXT - 1] + "…"
 
 
-def add_message(*, incident_id: int, channel_id: str, message: dict) -> bool | None:
-    """Add the message to the timeline; False when it is there already, None without incident."""
+def add_message(*, incident_id: int, channel_id: str, message: dict, reply=None,
+                reply_key: str = "") -> bool | None:
+    """Add the message to the timeline; False when it is there already, None without incident.
+
+    With `reply` (a ReplyTo), the person is told how it went, queued in the same transaction.
+    """
     slack_user = message.get("user")
     with new_session() as session:
         linked = people.author(session=session, slack_user_id=slack_user).user
@@ -66,5 +70,9 @@ def add_message(*, incident_id: int, channel_id: str, message: dict) -> bool | N
             author_name=who.name, source=str(Source.SLACK),
             external_key=event_key(channel_id, message["ts"]),
         )
+        if reply is not None:
+            reply.queue(session, key=reply_key, incident_id=incident_id,
+                        text=f"Added to the timeline of #{incident_id}." if event is not None
+                        else f"That message is already on the timeline of #{incident_id}.")
         session.commit()
     return event is not None

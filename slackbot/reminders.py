@@ -1,8 +1,10 @@
 """Remind owner teams of overdue prevention items, once a day each, from any number of hosts.
 
-Each item is claimed with a conditional UPDATE (`last_reminded_at` empty or before today)
-and the row count says who won: two `flask remind` runs at the same moment send each
-reminder once. The claim is committed before Slack is called; a failed post gives it back.
+`flask remind` only queues: each item is claimed with a conditional UPDATE (`last_reminded_at`
+empty or before today) and the row count says who won, and in the same transaction the
+claimed items of a team become one `slack.reminder` job, which the worker posts. Two runs at
+the same moment claim each item once, so each reminder is queued, and posted, once; a post
+Slack refuses stays in the outbox (retried, or dead with its reason on the admin page).
 """
 
 from __future__ import annotations
@@ -11,24 +13,21 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 
-from flask import current_app
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from incidents.auth.models import Team
-from incidents.db import new_session, utcnow
-from incidents.prevention.models import PreventionItem, PreventionLink, PreventionStatus
-from slackbot.blocks import build_reminder
-from slackbot.client import SLACK_FAILURES, describe_failure, web_client
+from incidents.db import utcnow
+from incidents.outbox import service as outbox
+from incidents.prevention.models import PreventionItem, PreventionLink
 
-CLOSED = (PreventionStatus.DONE, PreventionStatus.DROPPED)
+REMINDER = "slack.reminder"
 
 
 @dataclass
 class Summary:
-    sent: dict[str, int] = field(default_factory=dict)  # team → items reminded
+    queued: dict[str, int] = field(default_factory=dict)  # team → items to remind of
     no_channel: list[str] = field(default_factory=list)
-    failed: dict[str, str] = field(default_factory=dict)  # team → why
 
 
 def _not_reminded_since(start: datetime):
@@ -36,77 +35,67 @@ def _not_reminded_since(start: datetime):
                PreventionItem.last_reminded_at < start)
 
 
+def _day_start(today: date) -> datetime:
+    return datetime.combine(today, time.min, tzinfo=UTC)
+
+
 def overdue_items(*, session: Session, today: date) -> list[PreventionItem]:
-    """Open items past their due date and not reminded today, whatever their incident's state."""
-    start = datetime.combine(today, time.min, tzinfo=UTC)
+    """Overdue items not reminded today, whatever their incident's state, by team."""
     return list(session.scalars(
         select(PreventionItem).join(Team, PreventionItem.owner_team_id == Team.id)
-        .where(PreventionItem.due_date < today, PreventionItem.status.not_in(CLOSED),
-               _not_reminded_since(start))
+        .where(PreventionItem.is_overdue(today), _not_reminded_since(_day_start(today)))
         .order_by(Team.name, PreventionItem.due_date, PreventionItem.id)))
 
 
-def claim(*, session: Session, item_id: int, today: date, now: datetime) -> bool:
-    """Mark the item reminded today; False when another run got there first."""
-    start = datetime.combine(today, time.min, tzinfo=UTC)
-    result = session.execute(
+def claim(*, session: Session, item_ids: list[int], today: date, now: datetime) -> list[int]:
+    """Mark the items reminded today; return those this run claimed (not another run)."""
+    claimed = session.scalars(
         update(PreventionItem)
-        .where(PreventionItem.id == item_id, _not_reminded_since(start))
+        .where(PreventionItem.id.in_(item_ids), _not_reminded_since(_day_start(today)))
         # A reminder is not an edit of the item: leave updated_at as it was.
         .values(last_reminded_at=now, updated_at=PreventionItem.updated_at)
+        .returning(PreventionItem.id)
         .execution_options(synchronize_session=False))
-    return result.rowcount == 1
+    return sorted(claimed)
 
 
-def _release(item_ids: list[int], now: datetime) -> None:
-    with new_session() as session:
-        session.execute(
-            update(PreventionItem)
-            .where(PreventionItem.id.in_(item_ids), PreventionItem.last_reminded_at == now)
-            .values(last_reminded_at=None, updated_at=PreventionItem.updated_at)
-            .execution_options(synchronize_session=False))
-        session.commit()
+def queue_reminders(*, session: Session, today: date | None = None) -> Summary:
+    """Queue one reminder per owner team with a channel, listing its overdue items.
 
-
-def _incidents_served(session: Session, item_ids: list[int]) -> dict[int, list[int]]:
-    served: dict[int, list[int]] = defaultdict(list)
-    rows = session.execute(
-        select(PreventionLink.prevention_item_id, PreventionLink.incident_id)
-        .where(PreventionLink.prevention_item_id.in_(item_ids))
-        .order_by(PreventionLink.incident_id))
-    for item_id, incident_id in rows:
-        served[item_id].append(incident_id)
-    return served
-
-
-def send_reminders(*, today: date | None = None) -> Summary:
-    """Post one message per owner team listing its overdue items this run claimed."""
+    One transaction per team: its claims and its job commit together.
+    """
     today = today or utcnow().date()
     summary = Summary()
     teams: dict[int, tuple[str, str | None, list[int]]] = {}
-    with new_session() as session:
-        for item in overdue_items(session=session, today=today):
-            team = item.owner_team
-            teams.setdefault(team.id, (team.name, team.slack_channel_id, []))[2].append(item.id)
-    for name, channel, item_ids in teams.values():
+    for item in overdue_items(session=session, today=today):
+        team = item.owner_team
+        teams.setdefault(team.id, (team.name, team.slack_channel_id, []))[2].append(item.id)
+    session.commit()
+    for team_id, (name, channel, item_ids) in teams.items():
         if not channel:
             summary.no_channel.append(name)
             continue
-        now = utcnow()
-        with new_session() as session:
-            claimed = [i for i in item_ids
-                       if claim(session=session, item_id=i, today=today, now=now)]
-            session.commit()
-            if not claimed:
-                continue
-            served = _incidents_served(session, claimed)
-            items = [(session.get(PreventionItem, i), served.get(i, [])) for i in claimed]
-            text, blocks = build_reminder(name, items, current_app.config["PUBLIC_BASE_URL"])
-        try:
-            web_client().chat_postMessage(channel=channel, text=text, blocks=blocks)
-        except SLACK_FAILURES as exc:
-            _release(claimed, now)
-            summary.failed[name] = describe_failure(exc)
-            continue
-        summary.sent[name] = len(claimed)
+        claimed = claim(session=session, item_ids=item_ids, today=today, now=utcnow())
+        if claimed:
+            outbox.enqueue(session=session, kind=REMINDER,
+                           key=f"team:{team_id}:{today.isoformat()}:" + ",".join(map(str, claimed)),
+                           payload={"team": name, "channel": channel, "items": claimed})
+            summary.queued[name] = len(claimed)
+        session.commit()
     return summary
+
+
+def still_overdue(*, session: Session, item_ids: list[int]
+                  ) -> list[tuple[PreventionItem, list[int]]]:
+    """The items still overdue today, each with the incidents it serves."""
+    items = list(session.scalars(
+        select(PreventionItem).where(PreventionItem.id.in_(item_ids),
+                                     PreventionItem.is_overdue(utcnow().date()))
+        .order_by(PreventionItem.due_date, PreventionItem.id)))
+    served: dict[int, list[int]] = defaultdict(list)
+    for item_id, incident_id in session.execute(
+            select(PreventionLink.prevention_item_id, PreventionLink.incident_id)
+            .where(PreventionLink.prevention_item_id.in_(item_ids))
+            .order_by(PreventionLink.incident_id)):
+        served[item_id].append(incident_id)
+    return [(item, served.get(item.id, [])) for item in items]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+
 from flask import abort, current_app, request
 from slack_sdk.signature import SignatureVerifier
 
@@ -24,3 +26,11 @@ def verified_body() -> bytes:
     if not valid:
         abort(401, description="invalid Slack signature or stale timestamp")
     return body
+
+
+def replay_key(body: bytes) -> str:
+    """The identity of one signed request: its timestamp and body. Slack signs each request it
+    sends anew, so the same key twice is the same request replayed (within the five minutes the
+    signature is accepted), never a second command."""
+    timestamp = request.headers.get("X-Slack-Request-Timestamp", "")
+    return "sha256:" + hashlib.sha256(timestamp.encode() + b":" + body).hexdigest()

@@ -7,9 +7,9 @@ import logging
 
 from flask import Blueprint, abort, jsonify, request
 
-from incidents.db import get_session
+from incidents.appdb import get_session
 from slackbot import commands, events, interactions
-from slackbot.verify import verified_body
+from slackbot.verify import replay_key, verified_body
 
 bp = Blueprint("slack", __name__, url_prefix="/slack")
 log = logging.getLogger(__name__)
@@ -22,12 +22,12 @@ def _answer(body: dict | None):
 
 @bp.post("/commands")
 def slash_command():
-    verified_body()
+    body = verified_body()
     form = request.form.to_dict()
     if form.get("ssl_check"):
         return _answer(None)
     try:
-        return _answer(commands.handle(form))
+        return _answer(commands.handle(form, replay_key=replay_key(body)))
     except Exception:
         # A person typed this: they get a short message, never an error page.
         log.exception("/incident %r failed", form.get("text"))
@@ -37,14 +37,14 @@ def slash_command():
 
 @bp.post("/interactions")
 def interaction():
-    verified_body()
+    body = verified_body()
     try:
         payload = json.loads(request.form.get("payload") or "")
     except ValueError:
         abort(400, description="the form field `payload` must be JSON")
     if not isinstance(payload, dict):
         abort(400, description="the form field `payload` must be a JSON object")
-    return _answer(interactions.handle(payload))
+    return _answer(interactions.handle(payload, replay_key=replay_key(body)))
 
 
 @bp.post("/events")

@@ -29,6 +29,9 @@ from incidents.line import service as line_service
 from tests.helpers import ApiClient, AuthActions
 
 DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/linecheck_test"
+# A cheap password hash for the suite (one PBKDF2 round, still salted): scrypt costs ~50 ms a
+# hash, and the suite creates and signs in thousands of users. Production keeps scrypt.
+auth_service.PASSWORD_METHOD = "pbkdf2:sha256:1"
 PASSWORD = "correct-horse-battery"
 GITHUB_SECRET = "github-test-secret"
 GITLAB_TOKEN = "gitlab-test-token"
@@ -138,7 +141,7 @@ def app_config(database_url, request) -> dict:
 def app(app_config):
     app = create_app(app_config)
     with app.app_context():
-        from incidents.db import new_session
+        from incidents.appdb import new_session
 
         with new_session() as session:
             line_service.seed_default_line(session=session)
@@ -216,7 +219,9 @@ def api_reader(client, make_token):
 def live_server(app):
     """The app served over real HTTP on loopback, for browsers and concurrent clients."""
     server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    # A short poll interval: shutdown waits for the loop to look, and tests wait for shutdown.
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.01},
+                              daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.server_port}"
     server.shutdown()

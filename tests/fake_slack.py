@@ -20,12 +20,15 @@ import pytest
 from slack_sdk.signature import SignatureVerifier
 
 from incidents.incident import service as incidents
-from slackbot import background
+from incidents.outbox import service as outbox
 
 # pygal (imported with the report pages) adds an import hook without find_spec, so with
 # warnings as errors a module first imported after it fails; user creation would import
 # tzdata late (available_timezones), so import it now.
 zoneinfo.available_timezones()
+
+
+BOT_USER = "U-bot"
 
 
 @dataclass
@@ -42,14 +45,17 @@ class FakeSlack:
         self.responses: list[dict] = []  # what was posted to response_url
         self.delay: dict[str, float] = {}  # method (or "*") → seconds before answering
         self.failures: dict[str, list[tuple[int, str, dict]]] = {}
-        self.taken_names: set[str] = set()
+        self.taken_names: set[str] = set()  # channel names someone else's channels have
+        self.channels: dict[str, dict] = {}  # name → channels the bot created
         self.messages: dict[str, list[dict]] = {}  # channel → messages (and thread replies)
         self.users: dict[str, dict] = {}
         self._lock = threading.Lock()
         self._counter = 0
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        # A short poll interval: stop() waits for the serving loop to look (0.5 s by default).
+        self._thread = threading.Thread(target=self._server.serve_forever,
+                                        kwargs={"poll_interval": 0.01}, daemon=True)
 
     # -- arranging ---------------------------------------------------------------------------
     @property
@@ -125,17 +131,30 @@ class FakeSlack:
         return 200, handler(params), {}
 
     def _api_auth_test(self, params):
-        return {"ok": True, "user_id": "U-bot"}
+        return {"ok": True, "user_id": BOT_USER, "bot_id": "B-bot"}
 
     def _api_conversations_create(self, params):
         name = params.get("name", "")
         with self._lock:
-            if name in self.taken_names:
+            if name in self.taken_names or name in self.channels:
                 return {"ok": False, "error": "name_taken"}
-            self.taken_names.add(name)
             self._counter += 1
-            channel_id = f"C{self._counter:06d}"
-        return {"ok": True, "channel": {"id": channel_id, "name": name}}
+            channel = {"id": f"C{self._counter:06d}", "name": name, "is_channel": True,
+                       "creator": BOT_USER, "is_archived": False}
+            self.channels[name] = channel
+        return {"ok": True, "channel": channel}
+
+    def _api_conversations_list(self, params):
+        """Every public channel, a page at a time, as Slack documents it (cursor paging)."""
+        with self._lock:
+            found = list(self.channels.values()) + [
+                {"id": f"C-other-{n}", "name": name, "is_channel": True, "creator": "U-other",
+                 "is_archived": False} for n, name in enumerate(sorted(self.taken_names))]
+        start = int(params.get("cursor") or 0)
+        limit = int(params.get("limit") or 100)
+        rest = found[start + limit:]
+        return {"ok": True, "channels": found[start:start + limit],
+                "response_metadata": {"next_cursor": str(start + limit) if rest else ""}}
 
     def _api_conversations_invite(self, params):
         return {"ok": True, "channel": {"id": params.get("channel")}}
@@ -265,6 +284,10 @@ class SlackSender:
         return self.post("/slack/interactions", body, "application/x-www-form-urlencoded",
                          **header_options)
 
+    def drain(self) -> int:
+        """Run what the app queued (the worker's part), waiting for retries; then assert."""
+        return drain(self.client.application)
+
     def event(self, envelope: dict, **header_options):
         return self.post("/slack/events", json.dumps(envelope).encode(), "application/json",
                          **header_options)
@@ -318,6 +341,9 @@ def _incident_fixture(session):
 
 @pytest.fixture(name="slack")
 def _slack_fixture(app, client, fake_slack):
-    sender = SlackSender(client, app.config["SLACK_SIGNING_SECRET"], fake_slack)
-    yield sender
-    assert background.drain(app, timeout=30), "background Slack work did not finish"
+    return SlackSender(client, app.config["SLACK_SIGNING_SECRET"], fake_slack)
+
+
+def drain(app) -> int:
+    """Run what the app queued for Slack, as the worker would; then assert."""
+    return outbox.drain(app, wait=True)

@@ -143,6 +143,9 @@ MATRIX: dict[str, Policy] = {
     "GET /admin/paging": page("admin"),
     "POST /admin/paging/<sender>": page("admin"),
     "POST /admin/paging/<sender>/test": page("admin"),
+    "GET /admin/outbox": page("admin"),
+    "POST /admin/outbox/<int:job_id>/retry": page("admin"),
+    "POST /admin/outbox/<int:job_id>/discard": page("admin"),
     # JSON API
     "GET /api/v1/incidents": READ,
     "POST /api/v1/incidents": WRITE,
@@ -215,7 +218,7 @@ def world(app, session):
     session.commit()
     return {"incident_id": incident.id, "event_id": incident.events[0].id, "station_id": 1,
             "item_id": 1, "kept_id": 1, "number": 1, "token_id": throwaway_token.id,
-            "user_id": 2, "sender": "generic", "filename": "linecheck.css"}
+            "user_id": 2, "sender": "generic", "filename": "linecheck.css", "job_id": 1}
 
 
 def _outcome(response) -> int | str:

@@ -175,8 +175,12 @@ def test_overdue_means_past_due_and_still_open(session):
              for name, (status, due, _) in cases.items()}
     for name, (_, _, expected) in cases.items():
         assert items[name].is_overdue(today) is expected, name
-    in_sql = set(session.scalars(select(PreventionItem.id).where(service.overdue_clause(today))))
+    in_sql = set(session.scalars(select(PreventionItem.id).where(
+        PreventionItem.is_overdue(today))))
     assert in_sql == {items["late"].id}
+    not_overdue = set(session.scalars(select(PreventionItem.id).where(
+        ~PreventionItem.is_overdue(today))))
+    assert not_overdue == {item.id for item in items.values()} - {items["late"].id}
 
 
 def test_outcome_follows_the_watch_window_and_escape(session):

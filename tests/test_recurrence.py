@@ -193,7 +193,7 @@ def test_item_done_past_its_watch_window_without_recurrence_has_held(session):
 
 
 def test_candidate_lookup_query_count_does_not_grow_with_history(app, session, scene):
-    from incidents.db import engine, new_session
+    from incidents.appdb import engine, new_session
 
     def count():
         with app.app_context(), new_session() as db, count_queries(engine()) as statements:

@@ -7,7 +7,8 @@ from datetime import timedelta
 from flask import g, render_template
 from sqlalchemy import select
 
-from incidents.db import get_session, utcnow
+from incidents.appdb import get_session
+from incidents.db import utcnow
 from incidents.prevention import service as prevention
 from incidents.prevention.models import PreventionItem
 from incidents.recurrence import service

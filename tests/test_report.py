@@ -271,7 +271,7 @@ def _more_history(session, n: int) -> None:
 
 @pytest.mark.parametrize("surface", ["api", "page"])
 def test_query_count_is_the_same_at_two_sizes(app, api_reader, auth, client, session, surface):
-    from incidents.db import engine
+    from incidents.appdb import engine
 
     seed(session)
     if surface == "page":

@@ -5,7 +5,7 @@ import threading
 import pytest
 from sqlalchemy import func, select
 
-from incidents.db import new_session
+from incidents.appdb import new_session
 from incidents.errors import InvalidInput, NotFound, Refused
 from incidents.line import service as line
 from incidents.review import service

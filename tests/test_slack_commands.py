@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
 from sqlalchemy import select
 
 from incidents.incident import service as incidents
 from incidents.incident.models import Incident, Severity, Status
+from incidents.outbox import service as outbox
+from incidents.outbox.models import JobState, OutboxJob
 from incidents.prevention.models import PreventionItem, PreventionKind, PreventionLink
 from incidents.timeline.models import EventKind, TimelineEvent
 from tests.fake_slack import INCIDENT_CHANNEL as CHANNEL
@@ -33,7 +33,9 @@ def test_declare_with_title_answers_and_opens_channel_afterwards(slack, fake_sla
     body = response.get_json()
     assert body["response_type"] == "ephemeral"
     assert "Declared" in body["text"] and "Checkout is failing" in body["text"]
+    assert fake_slack.calls == []  # nothing in the request: the worker does it
 
+    slack.drain()
     created = fake_slack.wait_for("conversations.create")
     assert created[0]["name"].startswith("inc-") and "checkout-is-failing" in created[0]["name"]
     invited = fake_slack.wait_for("conversations.invite")
@@ -67,33 +69,50 @@ def test_declare_retries_a_taken_channel_name_with_a_suffix(slack, fake_slack, s
     next_id = (session.scalar(select(Incident.id).order_by(Incident.id.desc())) or 0) + 1
     fake_slack.taken_names.add(f"inc-{next_id}-db-down")
     slack.command("declare DB down")
-    fake_slack.wait_for("chat.postMessage")
+    slack.drain()
     names = [call["name"] for call in fake_slack.calls_to("conversations.create")]
     assert names == [f"inc-{next_id}-db-down", f"inc-{next_id}-db-down-2"]
     assert reload(session, Incident, next_id).slack_channel_name == f"inc-{next_id}-db-down-2"
 
 
-def test_rate_limited_channel_creation_is_reported_and_the_incident_kept(
-        slack, fake_slack, session):
+def channel_job(session) -> OutboxJob:
+    session.rollback()
+    session.expire_all()
+    return session.scalar(select(OutboxJob).where(OutboxJob.kind == "slack.channel"))
+
+
+def test_rate_limited_channel_creation_waits_as_told_and_says_so(app, slack, fake_slack,
+                                                                 session):
     fake_slack.fail("conversations.create", "ratelimited", status=429, retry_after=30)
     response = slack.command("declare Payments slow")
     assert response.status_code == 200
+    outbox.drain(app)  # the first attempt, and the note to the declarer
     reply = fake_slack.wait_responses()[0]
     assert reply["response_type"] == "ephemeral"
     assert "rate limiting" in reply["text"] and "retry after 30 s" in reply["text"]
+    assert "will be created as soon as Slack allows" in reply["text"]
     session.rollback()
     incident = session.scalars(select(Incident)).one()
     assert incident.title == "Payments slow" and incident.slack_channel_id is None
     assert f"#{incident.id}" in reply["text"]
+    job = channel_job(session)
+    assert job.state == JobState.QUEUED and job.attempts == 1
+    assert (job.available_at - job.created_at).total_seconds() >= 29
 
 
-def test_unreachable_slack_is_reported_and_the_incident_kept(app, slack, fake_slack, session):
+def test_unreachable_slack_is_retried_and_the_incident_kept(app, slack, fake_slack, session):
     app.config["SLACK_API_URL"] = "http://127.0.0.1:9/api/"  # nothing listens there
     slack.command("declare Search down")
-    reply = fake_slack.wait_responses(timeout=30)[0]
+    outbox.drain(app)
+    reply = fake_slack.wait_responses()[0]
     assert "could not be reached" in reply["text"]
+    assert "could not be reached" in channel_job(session).last_error
+    app.config["SLACK_API_URL"] = fake_slack.api_url  # Slack is back: the retry succeeds
+    slack.drain()
     session.rollback()
     assert session.scalars(select(Incident.title)).all() == ["Search down"]
+    assert len(fake_slack.calls_to("conversations.create")) == 1
+    assert channel_job(session).state == JobState.DONE
 
 
 def test_note_in_incident_channel_lands_on_its_timeline(slack, incident, session):
@@ -174,6 +193,7 @@ def test_sev_changes_severity_and_posts_to_the_incident_channel(slack, fake_slac
     assert "SEV2 → *SEV1*" in body["text"]
     assert reload(session, Incident, incident.id).severity == Severity.SEV1
     assert events_of(session, incident.id)[-1].text == "Severity changed from SEV2 to SEV1"
+    slack.drain()
     post = fake_slack.wait_for("chat.postMessage")[0]
     assert post["channel"] == CHANNEL and "SEV2 → *SEV1* (alice)" in post["text"]
 
@@ -181,13 +201,14 @@ def test_sev_changes_severity_and_posts_to_the_incident_channel(slack, fake_slac
 def test_unchanged_severity_posts_nothing(slack, fake_slack, incident):
     body = slack.command("sev sev2", channel_id=CHANNEL).get_json()
     assert "already SEV2" in body["text"]
-    time.sleep(0.3)
+    assert slack.drain() == 0
     assert fake_slack.calls_to("chat.postMessage") == []
 
 
 def test_status_changes_and_posts_to_the_incident_channel(slack, fake_slack, incident, session):
     slack.command(f"status #{incident.id} identified", channel_id="C-random")
     assert reload(session, Incident, incident.id).status == Status.IDENTIFIED
+    slack.drain()
     post = fake_slack.wait_for("chat.postMessage")[0]
     assert post["channel"] == CHANNEL and "investigating → *identified*" in post["text"]
 
@@ -204,6 +225,7 @@ def test_resolve_links_the_review_in_reply_and_channel(slack, fake_slack, incide
     assert last.kind == EventKind.RESOLUTION
     if text.startswith("resolve"):
         assert last.text == "Resolved: failover complete"
+    slack.drain()
     post = fake_slack.wait_for("chat.postMessage")[0]
     assert review in post["text"]
 

@@ -21,6 +21,7 @@ from tests.fake_slack import (  # noqa: F401  (fixtures)
     _incident_fixture,
     _slack_app_config_fixture,
     _slack_fixture,
+    drain,
     reaction_event,
 )
 
@@ -135,7 +136,6 @@ def test_two_reactions_add_the_message_once_with_its_own_time_and_author(
                                  "profile": {"display_name": "Bob B", "real_name": "Bob"}}
     assert slack.event(reaction_event("Ev1", CHANNEL, TS, user="U-alice")).status_code == 200
     assert slack.event(reaction_event("Ev2", CHANNEL, TS, user="U-carol")).status_code == 200
-    fake_slack.wait_for("conversations.history", count=2)
     slack_drained(slack)
     events = pinned(session, incident.id)
     assert len(events) == 1
@@ -150,9 +150,7 @@ def test_two_reactions_add_the_message_once_with_its_own_time_and_author(
 
 
 def slack_drained(slack):
-    from slackbot import background
-
-    assert background.drain(slack.client.application)
+    slack.drain()
 
 
 def test_message_by_a_linked_user_is_authored_by_their_account(
@@ -204,9 +202,7 @@ def test_concurrent_duplicate_deliveries_apply_once(live_server, app, fake_slack
         thread.start()
     for thread in threads:
         thread.join()
-    from slackbot import background
-
-    assert background.drain(app)
+    drain(app)
     assert statuses == [200] * 6
     assert count(session, Delivery) == 1
     assert len(pinned(session, incident.id)) == 1
@@ -245,13 +241,45 @@ def test_pinned_thread_reply_is_found_in_its_thread(slack, fake_slack, incident,
     assert [e.text for e in pinned(session, incident.id)] == ["the reply that matters"]
 
 
-def test_failed_history_fetch_is_told_to_the_reactor(slack, fake_slack, incident, session):
-    fake_slack.fail("conversations.history", "ratelimited", status=429, retry_after=5)
+def test_rate_limited_history_fetch_waits_then_pins_once(slack, fake_slack, incident,
+                                                         session):
+    fake_slack.add_message(CHANNEL, TS, "rolled back the canary")
+    fake_slack.fail("conversations.history", "ratelimited", status=429, retry_after=1)
+    fake_slack.fail("conversations.history", "internal_error", status=500)
     slack.event(reaction_event("Ev1", CHANNEL, TS, user="U-alice"))
-    told = fake_slack.wait_for("chat.postEphemeral")[0]
+    slack_drained(slack)
+    calls = [c for c in fake_slack.calls if c.method == "conversations.history"]
+    assert len(calls) == 3 and calls[1].at - calls[0].at >= 1  # Retry-After was honoured
+    assert [e.text for e in pinned(session, incident.id)] == ["rolled back the canary"]
+    assert fake_slack.calls_to("chat.postEphemeral") == []
+
+
+def test_refused_history_fetch_is_told_to_the_reactor_and_goes_dead(slack, fake_slack, incident,
+                                                                      session):
+    from incidents.outbox.models import JobState, OutboxJob
+
+    fake_slack.fail("conversations.history", "not_in_channel")
+    slack.event(reaction_event("Ev1", CHANNEL, TS, user="U-alice"))
+    slack_drained(slack)
+    told = fake_slack.calls_to("chat.postEphemeral")[0]
     assert (told["channel"], told["user"]) == (CHANNEL, "U-alice")
-    assert "rate limiting" in told["text"] and "add it again" in told["text"]
+    assert "not_in_channel" in told["text"]
     assert pinned(session, incident.id) == []
+    job = session.scalar(select(OutboxJob).where(OutboxJob.kind == "slack.pin"))
+    assert job.state == JobState.DEAD and "not_in_channel" in job.last_error
+
+
+def test_a_retry_of_a_recorded_event_is_applied_by_the_worker_not_lost(slack, fake_slack,
+                                                                         incident, session):
+    """Recorded and queued in one transaction: once Slack has a 200, the work is queued, so
+    Slack's retry may be answered "seen" — the worker still does the work, once."""
+    fake_slack.add_message(CHANNEL, TS, "db failover started")
+    envelope = reaction_event("Ev-crash", CHANNEL, TS)
+    assert slack.event(envelope).status_code == 200  # …and the app dies before any Slack work
+    assert slack.event(envelope, **{"X-Slack-Retry-Num": "1"}).status_code == 200
+    assert pinned(session, incident.id) == []
+    slack_drained(slack)  # a worker, started afterwards
+    assert [e.text for e in pinned(session, incident.id)] == ["db failover started"]
 
 
 def test_other_event_types_are_acknowledged_and_ignored(slack, session):

@@ -9,7 +9,6 @@ from sqlalchemy import select
 
 from incidents.incident.models import Incident, Severity
 from incidents.timeline.models import EventKind, TimelineEvent
-from slackbot import background
 from tests.fake_slack import INCIDENT_CHANNEL as CHANNEL
 from tests.fake_slack import (  # noqa: F401  (fixtures)
     _fake_slack_fixture,
@@ -40,9 +39,10 @@ def view_submission(callback_id: str, values: dict, metadata: dict | None = None
                      "state": {"values": state}}}
 
 
-def message_shortcut(channel: str, message: dict, response_url: str) -> dict:
-    return {"type": "message_action", "callback_id": "add_to_timeline", "trigger_id": "9.8.7",
-            "response_url": response_url, "action_ts": "1763780100.1",
+def message_shortcut(channel: str, message: dict, response_url: str, n: int = 7) -> dict:
+    """Each use of a shortcut has its own trigger id and action time, as Slack sends them."""
+    return {"type": "message_action", "callback_id": "add_to_timeline", "trigger_id": f"9.8.{n}",
+            "response_url": response_url, "action_ts": f"1763780100.{n}",
             "team": {"id": "T1", "domain": "acme"}, "user": {"id": "U-alice", "name": "alice"},
             "channel": {"id": channel, "name": "somewhere"}, "message_ts": message["ts"],
             "message": {"type": "message", **message}}
@@ -66,6 +66,7 @@ def test_submitted_declare_form_declares_and_opens_the_channel(slack, fake_slack
     assert (incident.title, incident.severity, incident.service, incident.description,
             incident.source) == ("Login failures", Severity.SEV1, "auth", "SSO returns 500",
                                  "slack")
+    slack.drain()
     fake_slack.wait_for("chat.postMessage")
     assert fake_slack.wait_for("conversations.invite")[0]["users"] == "U-alice"
     announced = fake_slack.wait_responses()[0]
@@ -90,6 +91,7 @@ def test_shortcut_in_incident_channel_adds_the_message(slack, fake_slack, incide
     fake_slack.users["U-erin"] = {"id": "U-erin", "name": "erin", "profile": {}}
     response = slack.interaction(message_shortcut(CHANNEL, message, fake_slack.response_url()))
     assert response.status_code == 200
+    slack.drain()
     reply = fake_slack.wait_responses()[0]
     assert reply["text"] == f"Added to the timeline of #{incident.id}."
     event = messages_on(session, incident.id)[0]
@@ -99,9 +101,9 @@ def test_shortcut_in_incident_channel_adds_the_message(slack, fake_slack, incide
 
 def test_shortcut_twice_adds_the_message_once(slack, fake_slack, incident, session):
     message = {"ts": TS, "user": "U-erin", "text": "cache flushed"}
-    for _ in range(2):
-        slack.interaction(message_shortcut(CHANNEL, message, fake_slack.response_url()))
-        background.drain(slack.client.application)
+    for n in range(2):
+        slack.interaction(message_shortcut(CHANNEL, message, fake_slack.response_url(), n))
+        slack.drain()
     replies = fake_slack.wait_responses(count=2)
     assert "already on the timeline" in replies[1]["text"]
     assert len(messages_on(session, incident.id)) == 1
@@ -119,6 +121,7 @@ def test_shortcut_elsewhere_asks_which_incident_then_adds(slack, fake_slack, inc
     submitted = view_submission("pin_to_incident", {"incident": f"#{incident.id}"},
                                 json.loads(view["private_metadata"]))
     assert slack.interaction(submitted).data == b""
+    slack.drain()
     assert fake_slack.wait_responses()[0]["text"] == f"Added to the timeline of #{incident.id}."
     event = messages_on(session, incident.id)[0]
     assert event.text == "customer says checkout hangs"

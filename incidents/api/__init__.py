@@ -15,10 +15,10 @@ from flask_smorest import Blueprint as SmorestBlueprint
 from webargs.flaskparser import FlaskParser, abort
 from werkzeug.exceptions import Forbidden, Unauthorized
 
-from incidents import MAX_ID
+from incidents.appdb import new_session
 from incidents.auth import service as auth
 from incidents.auth.models import ApiToken, Scope
-from incidents.db import new_session, utcnow
+from incidents.db import MAX_ID, utcnow
 from incidents.links import public_url
 
 DEFAULT_LIMIT = 50

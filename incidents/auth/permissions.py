@@ -7,8 +7,8 @@ from functools import wraps
 
 from flask import abort, current_app, g, redirect, request, session, url_for
 
+from incidents.appdb import get_session
 from incidents.auth.models import Role, User
-from incidents.db import get_session
 from incidents.errorpages import wants_json
 
 # How often the idle clock in the cookie is moved on (a new cookie on every request is waste).

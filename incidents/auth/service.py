@@ -5,9 +5,11 @@ from __future__ import annotations
 import hashlib
 import secrets
 from datetime import datetime
+from functools import cache
 from zoneinfo import available_timezones
 
 from sqlalchemy import or_, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -15,12 +17,25 @@ from incidents.audit import service as audit
 from incidents.auth.models import ApiToken, Role, Scope, Team, User, new_session_version
 from incidents.db import utcnow
 from incidents.errors import Conflict, InvalidInput, NotFound, Refused
+from incidents.once import insert_once
 
 TOKEN_PREFIX = "lc_"
 MIN_PASSWORD_LENGTH = 8
 MAX_PASSWORD_LENGTH = 200
-# Checked against when the email is unknown, so a wrong email costs as much as a wrong password.
-_DUMMY_HASH = generate_password_hash("not-a-real-password")
+# Werkzeug's slow, salted scrypt. The test suite sets a cheap method here (tests/conftest.py)
+# so thousands of test sign-ins stay fast; nothing in the app or its settings changes it.
+PASSWORD_METHOD = "scrypt"
+
+
+def hash_password(password: str) -> str:
+    return generate_password_hash(password, method=PASSWORD_METHOD)
+
+
+@cache
+def _dummy_hash(method: str) -> str:
+    """Checked against when the email is unknown, so a wrong email costs what a wrong password
+    does (hashed with the method in use, so the two cost the same)."""
+    return generate_password_hash("not-a-real-password", method=method)
 
 
 def create_user(
@@ -46,18 +61,20 @@ def create_user(
         raise InvalidInput(f"unknown role {role!r}", field="role") from None
     if timezone not in available_timezones():
         raise InvalidInput(f"unknown time zone {timezone!r}", field="timezone")
-    if session.scalar(select(User.id).where(User.email == email)) is not None:
-        raise Conflict(f"a user with email {email} exists", field="email")
     user = User(
         email=email,
         name=name,
-        password_hash=generate_password_hash(password),
+        password_hash=hash_password(password),
         role=role,
         timezone=timezone,
         team=team_named(session=session, name=team) if team else None,
     )
-    session.add(user)
-    session.flush()
+    try:
+        # The unique email decides, also between two concurrent creations of one address.
+        with session.begin_nested():
+            session.add(user)
+    except IntegrityError:
+        raise Conflict(f"a user with email {email} exists", field="email") from None
     audit.record(session=session, action="user.created", entity_type="user", entity_id=user.id,
                  role=str(role))
     return user
@@ -86,7 +103,7 @@ def set_password(*, session: Session, user: User, password: str,
     if len(password) > MAX_PASSWORD_LENGTH:
         raise InvalidInput(f"password must be at most {MAX_PASSWORD_LENGTH} characters",
                            field="password")
-    user.password_hash = generate_password_hash(password)
+    user.password_hash = hash_password(password)
     end_sessions(session=session, user=user)
     audit.record(session=session, action="user.password_set", entity_type="user",
                  entity_id=user.id, actor=actor)
@@ -129,7 +146,7 @@ def authenticate(*, session: Session, email: str, password: str) -> User | None:
     """Return the active user with these credentials, or None (without saying which was wrong)."""
     user = session.scalar(select(User).where(User.email == email.strip().lower()))
     if user is None:
-        check_password_hash(_DUMMY_HASH, password)
+        check_password_hash(_dummy_hash(PASSWORD_METHOD), password)
         return None
     if not check_password_hash(user.password_hash, password) or not user.active:
         return None
@@ -143,9 +160,10 @@ def team_named(*, session: Session, name: str | None) -> Team | None:
     name = name.strip()
     team = session.scalar(select(Team).where(Team.name == name))
     if team is None:
-        team = Team(name=name)
-        session.add(team)
-        session.flush()
+        # Two requests naming a new team at once: the unique name lets one insert it, the other
+        # waits for it and skips, and both read the one row.
+        session.execute(insert_once(session, Team, "name", returning=Team.id), {"name": name})
+        team = session.scalar(select(Team).where(Team.name == name))
     return team
 
 

@@ -20,6 +20,7 @@ from flask import (
 )
 from sqlalchemy import select
 
+from incidents.appdb import get_session
 from incidents.auth import service, throttle
 from incidents.auth.forms import (
     ChangePasswordForm,
@@ -33,7 +34,6 @@ from incidents.auth.forms import (
 )
 from incidents.auth.models import Role, User
 from incidents.auth.permissions import login_required, role_required, sign_in
-from incidents.db import get_session
 from incidents.errors import DomainError
 
 bp = Blueprint("auth", __name__)

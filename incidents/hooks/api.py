@@ -13,14 +13,12 @@ from flask import current_app, jsonify, request
 from werkzeug.exceptions import Unauthorized
 
 from incidents.api import Blueprint, ErrorSchema, authenticate_bearer
+from incidents.appdb import get_session
 from incidents.auth.models import Scope
-from incidents.db import get_session
 from incidents.hooks import receive as receive_body
 from incidents.hooks import service
 from incidents.hooks.tools import registry
 from incidents.inbox import service as inbox
-from incidents.incident.models import Incident
-from slackbot import notify
 
 blp = Blueprint(
     "hooks_api", __name__, url_prefix="/hooks",
@@ -75,18 +73,9 @@ def apply_delivery(tool, raw: bytes) -> service.Outcome:
                               delivery_key=delivery_key, events=events)
     if outcome.changed:
         session.commit()
-        _tell_incident_channels(session, outcome, by=tool.NAME)
     else:
         session.rollback()
     return outcome
-
-
-def _tell_incident_channels(session, outcome: service.Outcome, by: str) -> None:
-    """After commit: incidents the paging tool resolved say so in their Slack channel."""
-    for incident_id, status_before in outcome.resolved:
-        incident = session.get(Incident, incident_id)
-        before = notify.Snapshot(status=status_before, severity=str(incident.severity))
-        notify.post_changes(incident, before, by=by)
 
 
 def _route(tool) -> None:

@@ -17,7 +17,8 @@ from flask import current_app, request
 from sqlalchemy import delete, select
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
-from incidents.db import get_session, utcnow
+from incidents.appdb import get_session
+from incidents.db import utcnow
 from incidents.errors import DomainError
 from incidents.hooks.events import BadPayload, clip
 from incidents.inbox.models import RejectedDelivery

@@ -7,9 +7,9 @@ import json
 
 from flask import Blueprint, abort, flash, g, redirect, render_template, url_for
 
+from incidents.appdb import get_session
 from incidents.auth.models import Role, Team
 from incidents.auth.permissions import role_required
-from incidents.db import get_session
 from incidents.errors import DomainError
 from incidents.hooks import receive, service
 from incidents.hooks.api import apply_delivery

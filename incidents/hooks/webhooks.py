@@ -22,7 +22,7 @@ import marshmallow as ma
 from flask import jsonify
 
 from incidents.api import Blueprint, ErrorSchema
-from incidents.db import get_session
+from incidents.appdb import get_session
 from incidents.inbox import service as inbox
 
 blp = Blueprint(

@@ -1,12 +1,11 @@
 """`/api/v1/incidents`: a thin adapter over incidents.incident.service."""
 
 from incidents.api import Blueprint, PageArgs, next_url, page_schema, secured, token_label
+from incidents.appdb import get_session
 from incidents.auth.models import Scope
-from incidents.db import get_session
 from incidents.incident import service
 from incidents.incident.models import Source
 from incidents.incident.schemas import IncidentCreate, IncidentOut, IncidentPatch, IncidentQuery
-from slackbot import notify
 
 blp = Blueprint("incidents_api", __name__, url_prefix="/api/v1", description="Incidents")
 
@@ -55,10 +54,8 @@ def get_incident(incident_id):
 def patch_incident(data, incident_id):
     session = get_session()
     incident = service.get(session=session, incident_id=incident_id)
-    before = notify.snapshot(incident)
     summary = data.pop("summary", None)
     service.update(session=session, incident=incident, changes=service.Changes(**data),
                    author_name=token_label(), source="api", summary=summary)
     session.commit()
-    notify.post_changes(incident, before, by=token_label())
     return incident

@@ -21,6 +21,7 @@ from incidents.incident.models import (
     Source,
     Status,
 )
+from incidents.outbox import service as outbox
 from incidents.timeline import service as timeline
 from incidents.timeline.models import EventKind
 
@@ -29,6 +30,10 @@ MAX_TITLE = 300
 # only grows (SQLite refuses an expression tree that deep; PostgreSQL scans for seconds).
 MAX_SEARCH_WORDS = 20
 MAX_SEARCH_WORD_LENGTH = 100
+
+# Jobs the Slack adapter carries out (slackbot/jobs.py); the domain only names them.
+OPEN_CHANNEL = "slack.channel"
+CHANGE_NOTICE = "slack.notice"
 
 
 def parse_severity(value: str | int) -> Severity:
@@ -72,8 +77,13 @@ def declare(
     dedup_key: str | None = None,
     declared_by: User | None = None,
     author_name: str = "",
+    slack_channel: dict | None = None,
 ) -> Incident:
-    """Open an incident and put its declaration on the timeline."""
+    """Open an incident and put its declaration on the timeline.
+
+    With `slack_channel` (who asked, and where to answer them), the incident's own Slack
+    channel is queued too: created, the declarer invited and the incident announced there.
+    """
     now = utcnow()
     incident = Incident(
         title=_clean_title(title),
@@ -107,6 +117,9 @@ def declare(
     )
     audit.record(session=session, action="incident.declared", entity_type="incident",
                  entity_id=incident.id, actor=declared_by, actor_label=who)
+    if slack_channel is not None:
+        outbox.enqueue(session=session, kind=OPEN_CHANNEL, key=f"incident:{incident.id}",
+                       payload={**slack_channel, "declared_by": who}, incident_id=incident.id)
     return incident
 
 
@@ -144,9 +157,11 @@ def update(
     source: str = "web",
     summary: str | None = None,
 ) -> Incident:
-    """Apply changes; severity and status changes land on the timeline."""
+    """Apply changes; severity and status changes land on the timeline and, when the incident
+    has (or is getting) a Slack channel, are told there."""
     who = author_name or (actor.display_name if actor else source)
     changed: dict[str, str] = {}
+    told: list[dict] = []  # severity and status changes, for the channel
 
     def note(kind: EventKind, text: str, at: datetime | None = None) -> None:
         timeline.add_event(session=session, incident=incident, kind=kind, text=text,
@@ -182,6 +197,7 @@ def update(
             note(EventKind.STATUS_CHANGE,
                  f"Severity changed from {incident.severity} to {severity}")
             changed["severity"] = str(severity)
+            told.append({"field": "severity", "old": str(incident.severity), "new": str(severity)})
             incident.severity = severity
 
     if changes.status is not None:
@@ -190,6 +206,7 @@ def update(
             old = incident.status
             incident.status = status
             changed["status"] = str(status)
+            told.append({"field": "status", "old": str(old), "new": str(status)})
             if status == Status.RESOLVED:
                 incident.resolved_at = as_utc(changes.resolved_at) or utcnow()
                 incident.open_dedup_key = None
@@ -203,9 +220,38 @@ def update(
     _check_times(incident)
     session.flush()
     if changed:
-        audit.record(session=session, action="incident.updated", entity_type="incident",
-                     entity_id=incident.id, actor=actor, actor_label=who, **changed)
+        entry = audit.record(session=session, action="incident.updated", entity_type="incident",
+                             entity_id=incident.id, actor=actor, actor_label=who, **changed)
+        if told and has_slack_channel(incident):
+            session.flush()  # the entry's id names this change
+            outbox.enqueue(session=session, kind=CHANGE_NOTICE,
+                           key=f"incident:{incident.id}:change:{entry.id}",
+                           payload={"changes": told, "by": who}, incident_id=incident.id)
     return incident
+
+
+def has_slack_channel(incident: Incident) -> bool:
+    """Whether the incident has its own Slack channel, or will once the worker opens it."""
+    return incident.slack_channel_id is not None or incident.source == Source.SLACK
+
+
+def set_slack_channel(*, session: Session, incident: Incident, channel_id: str,
+                      channel_name: str, actor_label: str = "slack") -> Incident:
+    """Record the incident's own Slack channel (once Slack created it, or it was adopted)."""
+    incident.slack_channel_id = channel_id
+    incident.slack_channel_name = channel_name
+    session.flush()
+    audit.record(session=session, action="incident.slack_channel_set", entity_type="incident",
+                 entity_id=incident.id, actor_label=actor_label, channel_id=channel_id,
+                 channel_name=channel_name)
+    return incident
+
+
+def open_incidents(*, session: Session, limit: int = 30) -> list[Incident]:
+    """Incidents not yet resolved, newest first."""
+    return list(session.scalars(
+        select(Incident).where(Incident.status != Status.RESOLVED)
+        .order_by(Incident.id.desc()).limit(limit)))
 
 
 def resolve(

@@ -7,9 +7,9 @@ from zoneinfo import ZoneInfo
 
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 
+from incidents.appdb import get_session
 from incidents.auth.models import Role
 from incidents.auth.permissions import login_required, role_required
-from incidents.db import get_session
 from incidents.errors import DomainError
 from incidents.hooks import staleness
 from incidents.incident import service
@@ -22,9 +22,9 @@ from incidents.incident.forms import (
     TimesForm,
 )
 from incidents.incident.models import Incident, Severity, Source, Status
+from incidents.outbox import service as outbox
 from incidents.timeline import service as timeline
 from incidents.timeline.models import TimelineEvent
-from slackbot import notify
 
 bp = Blueprint("incidents", __name__)
 
@@ -107,6 +107,8 @@ def detail(incident_id: int):
         "incidents/detail.html", incident=incident, events=events, note_form=NoteForm(),
         quiet=staleness.quiet_among(session=get_session(),
                                     incidents_shown=[incident]).get(incident.id),
+        failures=[outbox.failure_text(job) for job in outbox.dead(
+            session=get_session(), incident_id=incident_id, limit=10)],
         status_form=StatusForm(data={"severity": incident.severity, "status": incident.status}),
         resolve_form=ResolveForm(), times_form=times, edit_form=EditEventForm(),
         editable_kinds=timeline.EDITABLE_KINDS,
@@ -114,10 +116,10 @@ def detail(incident_id: int):
 
 
 def _apply(incident_id: int, action) -> object:
-    """Run a change against the incident, commit, tell its Slack channel, go back to its page."""
+    """Run a change against the incident, commit, go back to its page (the service queued what
+    Slack must hear)."""
     db = get_session()
     incident = _incident_or_404(incident_id)
-    before = notify.snapshot(incident)
     try:
         action(db, incident)
     except DomainError as exc:
@@ -125,7 +127,6 @@ def _apply(incident_id: int, action) -> object:
         flash(exc.message, "error")
     else:
         db.commit()
-        notify.post_changes(incident, before, by=g.user.display_name)
     return redirect(url_for("incidents.detail", incident_id=incident_id))
 
 

@@ -3,8 +3,8 @@
 import marshmallow as ma
 
 from incidents.api import Blueprint, secured
+from incidents.appdb import get_session
 from incidents.auth.models import Scope
-from incidents.db import get_session
 from incidents.line import service
 
 blp = Blueprint("line_api", __name__, url_prefix="/api/v1", description="The line's stations")

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, flash, g, redirect, render_template, url_for
 
+from incidents.appdb import get_session
 from incidents.auth.forms import EmptyForm
 from incidents.auth.models import Role
 from incidents.auth.permissions import role_required
-from incidents.db import get_session
 from incidents.errors import DomainError
 from incidents.line import service
 from incidents.line.forms import MoveForm, StationForm

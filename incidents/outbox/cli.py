@@ -10,7 +10,7 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from incidents.db import new_session
+from incidents.appdb import new_session
 from incidents.outbox import service as outbox
 from incidents.outbox.worker import Worker
 

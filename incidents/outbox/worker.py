@@ -75,7 +75,7 @@ class Outcome:
 class Worker:
     def __init__(self, app: Flask, *, name: str | None = None) -> None:
         self.app = app
-        self.sessions = app.extensions["linecheck.sessionmaker"]
+        self.sessions = app.extensions["linecheck.database"].session
         self.settings = Settings.from_config(app.config)
         self.name = (name or f"{socket.gethostname()}:{os.getpid()}")[:80]
         self.handlers = load_handlers()

@@ -5,10 +5,10 @@ from __future__ import annotations
 import marshmallow as ma
 from flask import current_app
 
-from incidents import MAX_ID
 from incidents.api import Blueprint, PageArgs, next_url, page_schema, secured, token_label
+from incidents.appdb import get_session
 from incidents.auth.models import Scope
-from incidents.db import get_session, utcnow
+from incidents.db import MAX_ID, utcnow
 from incidents.prevention import service
 from incidents.prevention.models import Outcome, PreventionItem, PreventionKind, PreventionStatus
 

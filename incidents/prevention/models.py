@@ -4,7 +4,8 @@ from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Date, ForeignKey, Index, String, Text
+from sqlalchemy import Date, ForeignKey, Index, String, Text, and_
+from sqlalchemy.ext.hybrid import hybrid_method
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from incidents.db import Base, UTCDateTime, utcnow
@@ -59,6 +60,9 @@ class PreventionStatus(StrEnum):
     DROPPED = "dropped"
 
 
+CLOSED_STATUSES = (PreventionStatus.DONE, PreventionStatus.DROPPED)
+
+
 class Outcome(StrEnum):
     WATCHING = "watching"
     HELD = "held"
@@ -106,10 +110,22 @@ class PreventionItem(Base):
     def incident_ids(self) -> list[int]:
         return [link.incident_id for link in self.links]
 
+    @hybrid_method
     def is_overdue(self, today: date) -> bool:
-        """Past its due date and still open (done and dropped items are never overdue)."""
-        open_ = self.status not in (PreventionStatus.DONE, PreventionStatus.DROPPED)
-        return open_ and self.due_date is not None and self.due_date < today
+        """Past its due date and still open (done and dropped items are never overdue).
+
+        The one home of the rule: on an item, and as SQL (`PreventionItem.is_overdue(today)`)
+        for the board's filter, the report's count and the reminders.
+        """
+        return (self.status not in CLOSED_STATUSES and self.due_date is not None
+                and self.due_date < today)
+
+    @is_overdue.inplace.expression
+    @classmethod
+    def _is_overdue_sql(cls, today: date):
+        # The explicit NOT NULL keeps the negation ("not overdue") true for items with no date.
+        return and_(cls.due_date.is_not(None), cls.due_date < today,
+                    cls.status.not_in([str(s) for s in CLOSED_STATUSES]))
 
     def outcome_at(self, now: datetime, watch_window_days: int) -> Outcome | None:
         """Whether the poka-yoke held, computed from timestamps; None while not done.

@@ -14,8 +14,10 @@ from incidents.auth import service as auth
 from incidents.auth.models import Team, User
 from incidents.db import utcnow
 from incidents.errors import InvalidInput, NotFound, Refused, parse_choice
+from incidents.incident import service as incidents
 from incidents.incident.models import Incident
 from incidents.line import service as line
+from incidents.outbox import service as outbox
 from incidents.prevention.models import (
     GUARDED_KINDS,
     STRUCTURAL_KINDS,
@@ -27,6 +29,7 @@ from incidents.prevention.models import (
 )
 
 MAX_TITLE = 300
+ITEM_NOTICE = "slack.prevention"  # carried out by slackbot/jobs.py
 
 
 def _kind(value) -> PreventionKind:
@@ -101,6 +104,12 @@ def link(
         return False
     audit.record(session=session, action="prevention.linked", entity_type="prevention_item",
                  entity_id=item.id, actor=actor, actor_label=actor_label, incident_id=incident.id)
+    if incident.is_open and incidents.has_slack_channel(incident):
+        # Responders hear in the incident's channel of a poka-yoke proposed while it is open.
+        outbox.enqueue(session=session, kind=ITEM_NOTICE,
+                       key=f"incident:{incident.id}:item:{item.id}", incident_id=incident.id,
+                       payload={"item_id": item.id,
+                                "by": actor_label or (actor.display_name if actor else "")})
     return True
 
 
@@ -214,7 +223,6 @@ def _move(item: PreventionItem, old: PreventionStatus, target: PreventionStatus,
     item.status = target
 
 
-# SQL twins of PreventionItem.is_overdue / outcome_at, for filters and the report's counts.
 def strength_expr() -> ColumnElement[int]:
     return case({k.value: k.strength for k in PreventionKind}, value=PreventionItem.kind,
                 else_=0)
@@ -224,12 +232,7 @@ def structural_clause() -> ColumnElement[bool]:
     return PreventionItem.kind.in_([k.value for k in STRUCTURAL_KINDS])
 
 
-def overdue_clause(today: date) -> ColumnElement[bool]:
-    # The explicit NOT NULL keeps the negation ("not overdue") true for items with no due date.
-    return and_(PreventionItem.due_date.is_not(None), PreventionItem.due_date < today,
-                PreventionItem.status.not_in([PreventionStatus.DONE, PreventionStatus.DROPPED]))
-
-
+# SQL twin of PreventionItem.outcome_at, for filters and the report's counts.
 def outcome_clause(outcome: Outcome | str, now: datetime,
                    watch_window_days: int) -> ColumnElement[bool]:
     since = now - timedelta(days=watch_window_days)
@@ -272,7 +275,7 @@ def filtered(query: Select, filters: ItemFilter, *, today: date, now: datetime,
     if filters.station_id is not None:
         query = query.where(PreventionItem.station_id == filters.station_id)
     if filters.overdue is not None:
-        clause = overdue_clause(today)
+        clause = PreventionItem.is_overdue(today)
         query = query.where(clause if filters.overdue else ~clause)
     if filters.outcome:
         outcome = parse_choice(Outcome, filters.outcome, "outcome")

@@ -6,9 +6,9 @@ from flask import Blueprint, abort, flash, g, redirect, render_template, request
 from sqlalchemy import select
 from wtforms import SelectChoice
 
+from incidents.appdb import get_session
 from incidents.auth.models import Role, Team
 from incidents.auth.permissions import login_required, role_required
-from incidents.db import get_session
 from incidents.errors import DomainError
 from incidents.line import service as line
 from incidents.prevention import service

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import marshmallow as ma
 
-from incidents import MAX_ID
 from incidents.api import Blueprint, secured, token_label
+from incidents.appdb import get_session
 from incidents.auth.models import Scope
-from incidents.db import get_session
+from incidents.db import MAX_ID
 from incidents.incident import service as incidents
 from incidents.recurrence import service
 

@@ -14,9 +14,9 @@ from flask import (
     url_for,
 )
 
+from incidents.appdb import get_session
 from incidents.auth.models import Role
 from incidents.auth.permissions import login_required, role_required
-from incidents.db import get_session
 from incidents.errors import DomainError
 from incidents.incident import service as incidents
 from incidents.recurrence import service

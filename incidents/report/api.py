@@ -3,8 +3,9 @@
 from flask import Response, current_app
 
 from incidents.api import Blueprint, secured
+from incidents.appdb import get_session
 from incidents.auth.models import Scope
-from incidents.db import get_session, utcnow
+from incidents.db import utcnow
 from incidents.report import service
 from incidents.report.schemas import ReportArgs, ReportOut
 

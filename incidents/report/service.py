@@ -208,7 +208,7 @@ def _prevention(session: Session, filters: ReportFilter, now: datetime,
         return _flag(prevention.outcome_clause(value, now, watch_window_days)).label(value.value)
 
     rows = (select(_flag(done).label("done"), _flag(dropped).label("dropped"),
-                   _flag(prevention.overdue_clause(now.date())).label("overdue"),
+                   _flag(PreventionItem.is_overdue(now.date())).label("overdue"),
                    case((done, strength), else_=0).label("done_strength"),
                    case((dropped, 0), else_=strength).label("open_strength"),
                    outcome(Outcome.HELD), outcome(Outcome.ESCAPED), outcome(Outcome.WATCHING),

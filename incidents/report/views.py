@@ -6,9 +6,9 @@ import marshmallow as ma
 from flask import Blueprint, flash, jsonify, render_template, request
 from sqlalchemy import select
 
+from incidents.appdb import get_session
 from incidents.auth.models import Role, Team
 from incidents.auth.permissions import role_required
-from incidents.db import get_session
 from incidents.errors import DomainError
 from incidents.incident import service as incidents
 from incidents.report import charts

@@ -6,9 +6,9 @@ import marshmallow as ma
 from sqlalchemy.orm import Session
 
 from incidents.api import Blueprint, next_url, page_schema, secured, token_label
+from incidents.appdb import get_session
 from incidents.auth.models import Scope
 from incidents.blame import guard
-from incidents.db import get_session
 from incidents.errors import InvalidInput
 from incidents.review import service
 from incidents.review.models import Review

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 from flask.cli import AppGroup
 
-from incidents.db import new_session
+from incidents.appdb import new_session
 from incidents.review import service
 
 

@@ -3,9 +3,8 @@
 import marshmallow as ma
 
 from incidents.blame import guard
+from incidents.db import MAX_ID  # ids and revisions are 32-bit integers in the database
 from incidents.review.models import DefectClass, MissReason, ReviewState
-
-MAX_ID = 2**31 - 1  # ids and revisions are 32-bit integers in the database
 
 _defect_classes = [d.value for d in DefectClass]
 _reasons = [r.value for r in MissReason]

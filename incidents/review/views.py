@@ -6,11 +6,11 @@ import difflib
 
 from flask import Blueprint, abort, flash, g, jsonify, redirect, render_template, request, url_for
 
+from incidents.appdb import get_session
 from incidents.auth.forms import EmptyForm
 from incidents.auth.models import Role
 from incidents.auth.permissions import login_required, role_required
 from incidents.blame import advice, guard
-from incidents.db import get_session
 from incidents.errors import DomainError
 from incidents.incident import service as incidents
 from incidents.line import service as line

@@ -11,8 +11,8 @@ from incidents.api import (
     secured,
     token_label,
 )
+from incidents.appdb import get_session
 from incidents.auth.models import Scope
-from incidents.db import get_session
 from incidents.incident import service as incidents
 from incidents.timeline import service
 from incidents.timeline.models import EventKind
