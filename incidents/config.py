@@ -17,6 +17,16 @@ ENV_SETTINGS = (
     "GITLAB_WEBHOOK_TOKEN",
     "PUBLIC_BASE_URL",
     "WATCH_WINDOW_DAYS",
+    # Trackers: API bases (tests point them at fakes), credentials, webhook secrets.
+    "GITHUB_API_URL",
+    "GITHUB_TOKEN",
+    "JIRA_API_URL",
+    "JIRA_EMAIL",
+    "JIRA_API_TOKEN",
+    "JIRA_WEBHOOK_SECRET",
+    "LINEAR_API_URL",
+    "LINEAR_API_KEY",
+    "LINEAR_WEBHOOK_SECRET",
 )
 
 
@@ -32,6 +42,15 @@ class Defaults:
     GITLAB_WEBHOOK_TOKEN = ""
     PUBLIC_BASE_URL = "http://127.0.0.1:5000"
     WATCH_WINDOW_DAYS = 90
+    GITHUB_API_URL = "https://api.github.com"
+    GITHUB_TOKEN = ""
+    JIRA_API_URL = ""  # empty: each Jira tracker's own site
+    JIRA_EMAIL = ""
+    JIRA_API_TOKEN = ""
+    JIRA_WEBHOOK_SECRET = ""
+    LINEAR_API_URL = "https://api.linear.app/graphql"
+    LINEAR_API_KEY = ""
+    LINEAR_WEBHOOK_SECRET = ""
     MAX_CONTENT_LENGTH = 1024 * 1024
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"

@@ -32,12 +32,15 @@ from incidents.review.models import (
     StationFinding,
 )
 from incidents.timeline.models import EventKind, TimelineEvent, TimelineEventRevision
+from incidents.tracker.models import IssueState, Tracker, TrackerLink, Vendor
 
 __all__ = [
     "ApiToken", "AuditEntry", "Base", "ChangeOrigin", "DefectClass", "Delivery",
-    "DetectionMethod", "DismissedCandidate", "EventKind", "Incident", "KeptBlameFlag",
+    "DetectionMethod", "DismissedCandidate", "EventKind", "Incident", "IssueState",
+    "KeptBlameFlag",
     "LoginAttempt", "MissReason", "Outcome", "PreventionItem", "PreventionKind",
     "PreventionLink", "PreventionStatus", "RecurrenceLink", "Review", "ReviewRevision",
     "ReviewState", "Role", "Scope", "SenderSettings", "Severity", "Source", "Station",
-    "StationFinding", "Status", "Team", "TimelineEvent", "TimelineEventRevision", "User",
+    "StationFinding", "Status", "Team", "TimelineEvent", "TimelineEventRevision", "Tracker", "TrackerLink", "User",
+    "Vendor",
 ]
