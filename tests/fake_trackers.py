@@ -57,7 +57,8 @@ class FakeTracker:
         self.lock = threading.RLock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,),
+                                        daemon=True)
 
     @property
     def url(self) -> str:
@@ -518,3 +519,46 @@ def _tracker_app_config_fixture(app_config, fake_github, fake_jira, fake_linear)
             "JIRA_API_TOKEN": FakeJira.TOKEN, "JIRA_WEBHOOK_SECRET": JIRA_SECRET,
             "LINEAR_API_URL": f"{fake_linear.url}/graphql", "LINEAR_API_KEY": FakeLinear.KEY,
             "LINEAR_WEBHOOK_SECRET": LINEAR_SECRET}
+
+
+# --- arranging tracked items ------------------------------------------------------------------
+
+PROJECTS = {"github": ("payments", "acme/checkout"), "jira": ("platform", "OPS"),
+            "linear": ("search", FakeLinear.TEAM)}
+
+
+def configure_tracker(app, vendor: str, *, credential: str | None = None):
+    """Give the vendor's team (payments / platform / search) its tracker; returns the team."""
+    from incidents.db import new_session
+    from incidents.tracker import service as trackers
+
+    team, project = PROJECTS[vendor]
+    with app.app_context(), new_session() as session:
+        trackers.save_tracker(session=session, team=team, vendor=vendor, project=project,
+                              site_url=FakeJira.SITE if vendor == "jira" else None,
+                              credential=credential)
+        session.commit()
+    return team
+
+
+def make_item(session, team: str, *, kind: str = "detect", title: str = "Contract test for "
+              "the payments API", incident_id: int | None = None):
+    from incidents.prevention import service as prevention
+
+    item = prevention.create_item(session=session, title=title, kind=kind, owner_team=team)
+    if incident_id is not None:
+        from incidents.incident.models import Incident
+
+        prevention.link(session=session, incident=session.get(Incident, incident_id), item=item)
+    session.commit()
+    return item
+
+
+def run_job(app, job, **kwargs):
+    """Run one tracker job in a transaction of its own, as the worker does; its result."""
+    from incidents.db import new_session
+
+    with app.app_context(), new_session() as session:
+        result = job(session=session, **kwargs)
+        session.commit()
+        return result
