@@ -41,6 +41,6 @@ __all__ = [
     "LoginAttempt", "MissReason", "Outcome", "PreventionItem", "PreventionKind",
     "PreventionLink", "PreventionStatus", "RecurrenceLink", "Review", "ReviewRevision",
     "ReviewState", "Role", "Scope", "SenderSettings", "Severity", "Source", "Station",
-    "StationFinding", "Status", "Team", "TimelineEvent", "TimelineEventRevision", "Tracker", "TrackerLink", "User",
-    "Vendor",
+    "StationFinding", "Status", "Team", "TimelineEvent", "TimelineEventRevision", "Tracker",
+    "TrackerLink", "User", "Vendor",
 ]

@@ -34,8 +34,8 @@ from urllib.parse import parse_qsl, urlsplit
 import pytest
 
 
-def now_iso() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+def iso(moment: datetime) -> str:
+    return moment.isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
 @dataclass
@@ -55,6 +55,7 @@ class FakeTracker:
         self.calls: list[Call] = []
         self.failures: list[tuple[int, dict, bool]] = []  # status, headers, after the work
         self.lock = threading.RLock()
+        self._clock = time.time()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,),
@@ -71,6 +72,12 @@ class FakeTracker:
     def stop(self) -> None:
         self._server.shutdown()
         self._server.server_close()
+
+    def stamp(self) -> datetime:
+        """The time of the next change: a second after the last, as payloads count seconds."""
+        with self.lock:
+            self._clock = max(self._clock + 1, time.time())
+            return datetime.fromtimestamp(int(self._clock), UTC)
 
     def fail(self, status: int, *, times: int = 1, retry_after: int | None = None,
              after_work: bool = False) -> None:
@@ -153,7 +160,7 @@ class FakeGitHub(FakeTracker):
         number = self._numbers[repo] = self._numbers.get(repo, 0) + 1
         owner, name = repo.split("/")
         api = f"{self.url}/repos/{repo}"
-        stamp = now_iso()
+        stamp = iso(self.stamp())
         issue = {
             "url": f"{api}/issues/{number}", "repository_url": api,
             "labels_url": f"{api}/issues/{number}/labels{{/name}}",
@@ -201,22 +208,22 @@ class FakeGitHub(FakeTracker):
     def close(self, reference: str, reason: str = "completed") -> dict:
         with self.lock:
             issue = self.issues[reference]
-            issue.update(state="closed", state_reason=reason, closed_at=now_iso(),
-                         updated_at=now_iso())
+            issue.update(state="closed", state_reason=reason, closed_at=iso(self.stamp()),
+                         updated_at=iso(self.stamp()))
             return issue
 
     def reopen(self, reference: str) -> dict:
         with self.lock:
             issue = self.issues[reference]
             issue.update(state="open", state_reason="reopened", closed_at=None,
-                         updated_at=now_iso())
+                         updated_at=iso(self.stamp()))
             return issue
 
     def assign(self, reference: str, login: str) -> dict:
         with self.lock:
             issue = self.issues[reference]
             person = {"login": login, "id": 583231, "type": "User"}
-            issue.update(assignee=person, assignees=[person], updated_at=now_iso())
+            issue.update(assignee=person, assignees=[person], updated_at=iso(self.stamp()))
             return issue
 
     def event(self, action: str, reference: str, **extra) -> dict:
@@ -299,9 +306,8 @@ class FakeJira(FakeTracker):
             return 200, self._public(issue), {}
         return 404, {"errorMessages": ["not found"]}, {}
 
-    @staticmethod
-    def _now() -> str:
-        return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.000+0000")
+    def _now(self) -> str:
+        return self.stamp().strftime("%Y-%m-%dT%H:%M:%S.000+0000")
 
     @staticmethod
     def _status(category: str, name: str | None = None) -> dict:
@@ -399,7 +405,7 @@ class FakeLinear(FakeTracker):
                                          "extensions": {"code": "INVALID_INPUT"}}],
                              "data": None}, {}
             number = len(self.issues) + 1
-            stamp = now_iso()
+            stamp = iso(self.stamp())
             self.issues[issue_id] = {
                 "id": issue_id, "identifier": f"ENG-{number}", "title": data["title"],
                 "description": data.get("description", ""),
@@ -438,9 +444,9 @@ class FakeLinear(FakeTracker):
             before = {"stateId": issue["state"]["id"], "updatedAt": issue["updatedAt"]}
             issue["state"] = {"id": f"s-{kind}", "name": LINEAR_STATES[kind], "type": kind,
                               "color": "#5e6ad2"}
-            issue["completedAt"] = now_iso() if kind == "completed" else None
-            issue["canceledAt"] = now_iso() if kind == "canceled" else None
-            issue["updatedAt"] = now_iso()
+            issue["completedAt"] = iso(self.stamp()) if kind == "completed" else None
+            issue["canceledAt"] = iso(self.stamp()) if kind == "canceled" else None
+            issue["updatedAt"] = iso(self.stamp())
             return before
 
     def event(self, action: str, issue_id: str, updated_from: dict | None = None,

@@ -9,8 +9,9 @@ from __future__ import annotations
 import json
 
 from flask import current_app, request
-from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.exceptions import RequestEntityTooLarge, Unauthorized
 
+from incidents.hooks import signatures
 from incidents.hooks.events import BadPayload
 
 
@@ -40,3 +41,25 @@ def parse_json(raw: bytes):
         raise BadPayload(f"request body is not usable JSON: {exc}", field="body") from None
     except RecursionError:
         raise BadPayload("request body is nested too deeply", field="body") from None
+
+
+def json_object(raw: bytes) -> dict:
+    """The body as a JSON object; BadPayload (400) for anything else."""
+    body = parse_json(raw)
+    if not isinstance(body, dict):
+        raise BadPayload("body must be a JSON object", field="body")
+    return body
+
+
+def verify_hmac(raw: bytes, *, setting: str, header: str, prefix: str, sender: str) -> None:
+    """Raise 401 unless `header` carries the HMAC-SHA256 of the body under a secret of the
+    comma-separated `setting` (unset: every delivery is refused)."""
+    configured = signatures.secrets(current_app.config.get(setting))
+    if not configured:
+        raise Unauthorized(f"{sender} deliveries are refused: {setting} is not set")
+    offered = request.headers.get(header)
+    if not offered:
+        raise Unauthorized(f"missing {header}")
+    digest = [offered[len(prefix):]] if offered.startswith(prefix) else []
+    if not signatures.hmac_sha256_matches(configured, raw, digest):
+        raise Unauthorized(f"{header} does not match this body under the configured secret")

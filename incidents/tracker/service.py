@@ -264,7 +264,7 @@ def _move_item(session: Session, item: PreventionItem, link: TrackerLink, old: I
             move(PreventionStatus.IN_PROGRESS)
         ask_for_guard(session=session, item=item, link=link, source=source)
     elif snap.state == IssueState.NOT_PLANNED and status not in closed:
-        move(PreventionStatus.DROPPED, dropped_reason=f"closed in {label} as {snap.state_name}")
+        move(PreventionStatus.DROPPED, dropped_reason=f"{label}: {snap.state_name}")
     elif not snap.state.closed and old.closed:  # reopened
         if status == PreventionStatus.DROPPED:
             move(PreventionStatus.PROPOSED)
@@ -296,8 +296,10 @@ def record_drift(*, session: Session, link: TrackerLink, problem: str, source: s
     return True
 
 
-def apply_event(*, session: Session, vendor: Vendor, event: Event, source: str) -> str | None:
-    """Apply a webhook event; the message when it changed something, None when ignored."""
+def apply_event(*, session: Session, vendor: Vendor, event: Event,
+                source: str) -> tuple[int, str] | None:
+    """Apply a webhook event: (the item it moved, what happened), or None when no item is
+    linked to the issue."""
     snap = event.snapshot
     if snap is None:
         return None
@@ -308,13 +310,14 @@ def apply_event(*, session: Session, vendor: Vendor, event: Event, source: str) 
     link = link or find_link(session=session, vendor=vendor, snap=snap)
     if link is None:
         return None
+    item_id = link.prevention_item_id
     if event.deleted:
         record_drift(session=session, link=link, source=source,
                      problem=f"the issue was deleted in {vendor.label}")
-        return f"item {link.prevention_item_id}: its issue was deleted"
+        return item_id, f"item {item_id}: its issue was deleted"
     if not apply_snapshot(session=session, link=link, snap=snap, source=source):
-        return f"item {link.prevention_item_id}: an older state than the one stored"
-    return f"item {link.prevention_item_id}: {vendor.label} {snap.key} is {snap.state_name}"
+        return item_id, f"item {item_id}: an older state than the one stored; nothing changed"
+    return item_id, f"item {item_id}: {vendor.label} {snap.key} is {snap.state_name}"
 
 
 def history_line(session: Session, item: PreventionItem, source: str, *,
