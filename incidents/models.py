@@ -14,6 +14,7 @@ from incidents.incident.models import (
     Status,
 )
 from incidents.line.models import Station
+from incidents.outbox.models import JobState, OutboxJob
 from incidents.prevention.models import (
     Outcome,
     PreventionItem,
@@ -36,9 +37,9 @@ from incidents.tracker.models import IssueState, Tracker, TrackerLink, Vendor
 
 __all__ = [
     "ApiToken", "AuditEntry", "Base", "ChangeOrigin", "DefectClass", "Delivery",
-    "DetectionMethod", "DismissedCandidate", "EventKind", "Incident", "IssueState",
-    "KeptBlameFlag",
-    "LoginAttempt", "MissReason", "Outcome", "PreventionItem", "PreventionKind",
+    "DetectionMethod", "DismissedCandidate", "EventKind", "Incident", "IssueState", "JobState",
+    "KeptBlameFlag", "LoginAttempt", "MissReason", "Outcome", "OutboxJob", "PreventionItem",
+    "PreventionKind",
     "PreventionLink", "PreventionStatus", "RecurrenceLink", "Review", "ReviewRevision",
     "ReviewState", "Role", "Scope", "SenderSettings", "Severity", "Source", "Station",
     "StationFinding", "Status", "Team", "TimelineEvent", "TimelineEventRevision", "Tracker",
