@@ -32,6 +32,7 @@ ENV_SETTINGS = (
     "LINEAR_API_URL",
     "LINEAR_API_KEY",
     "LINEAR_WEBHOOK_SECRET",
+    "TRACKER_SYNC_MINUTES",
 )
 
 
@@ -64,6 +65,7 @@ class Defaults:
     LINEAR_API_URL = "https://api.linear.app/graphql"
     LINEAR_API_KEY = ""
     LINEAR_WEBHOOK_SECRET = ""
+    TRACKER_SYNC_MINUTES = 60  # how often the worker reconciles every open item's issue
     MAX_CONTENT_LENGTH = 1024 * 1024
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from incidents.db import new_session, utcnow
 from incidents.errors import DomainError
+from incidents.outbox import service as outbox
 from incidents.prevention.models import PreventionItem, PreventionStatus
 from incidents.tracker import service
 from incidents.tracker.models import TrackerLink, Vendor
@@ -113,14 +114,22 @@ def open_links(*, session: Session) -> list[int]:
 
 
 def sync_all() -> SyncSummary:
-    """Reconcile every open item's issue, one transaction each (the webhook that never came)."""
+    """Reconcile every open item's issue, one transaction each (the webhook that never came).
+
+    A tracker that is down or rate limiting is left alone for the rest of the run; its items
+    are reconciled on the next one.
+    """
     summary = SyncSummary()
+    resting: dict[str, str] = {}  # vendor → why it is skipped this run
     with new_session() as session:
         link_ids = open_links(session=session)
     for link_id in link_ids:
         with new_session() as session:
             link = session.get(TrackerLink, link_id)
             item_id = link.prevention_item_id
+            if link.vendor in resting:
+                summary.failed[item_id] = resting[link.vendor]
+                continue
             try:
                 if link.reference:
                     fetch_state(session=session, link_id=link_id)
@@ -130,7 +139,10 @@ def sync_all() -> SyncSummary:
                 if link.drift:
                     summary.drift[item_id] = link.drift
                 session.commit()
-            except (Unavailable, Refused, NoAccess) as exc:
+            except Unavailable as exc:
+                session.rollback()
+                summary.failed[item_id] = resting[link.vendor] = exc.message
+            except (Refused, NoAccess) as exc:
                 session.rollback()
                 summary.failed[item_id] = exc.message
             except (TrackerError, DomainError) as exc:  # an answer not in the documented shape
@@ -141,3 +153,52 @@ def sync_all() -> SyncSummary:
     log.info("tracker sync at %s: %s checked, %s created, %s drifting, %s failed", stamp,
              summary.checked, summary.created, len(summary.drift), len(summary.failed))
     return summary
+
+
+# --- outbox handlers (the worker runs them; see incidents/outbox/registry.py) -----------------
+
+def _carried_out(work, job: outbox.Job) -> None:
+    """Run one tracker call in its own transaction; the tracker's answer as Retry or Dead."""
+    with new_session() as session:
+        try:
+            work(session=session, link_id=int(job.payload["link_id"]))
+        except Unavailable as exc:
+            raise outbox.Retry(exc.message, after=exc.retry_after) from None
+        except (NoAccess, Refused, TrackerError, DomainError) as exc:
+            session.rollback()
+            reason = getattr(exc, "message", str(exc))
+            _note_failure(int(job.payload["link_id"]), reason)
+            raise outbox.Dead(reason) from None
+        session.commit()
+
+
+def _note_failure(link_id: int, reason: str) -> None:
+    """Show on the item why its tracker call gave up (the dead job keeps the details)."""
+    with new_session() as session:
+        link = session.get(TrackerLink, link_id)
+        if link is not None:
+            service.record_drift(session=session, link=link, problem=reason,
+                                 source=f"{Vendor(link.vendor).label} call")
+            session.commit()
+
+
+@outbox.handler(service.CREATE_ISSUE, failure="The tracker issue could not be created")
+def run_create_issue(job: outbox.Job) -> None:
+    _carried_out(create_issue, job)
+
+
+@outbox.handler(service.FETCH_STATE, failure="The tracker issue's state could not be fetched")
+def run_fetch_state(job: outbox.Job) -> None:
+    _carried_out(fetch_state, job)
+
+
+@outbox.handler(service.SYNC, failure="Trackers could not be reconciled")
+def run_sync(job: outbox.Job) -> None:
+    """The scheduled reconcile: run it, then queue the next one."""
+    summary = sync_all()
+    for item_id, problem in summary.drift.items():
+        log.warning("tracker drift on item %s: %s", item_id, problem)
+    with new_session() as session:
+        service.schedule_sync(session=session,
+                              every_minutes=int(job.payload.get("every_minutes") or 60))
+        session.commit()

@@ -18,7 +18,7 @@ Every change is a line in the item's history naming where it came from.
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import UTC, datetime
 
 from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
@@ -29,6 +29,7 @@ from incidents.auth import service as auth
 from incidents.auth.models import Team, User
 from incidents.db import utcnow
 from incidents.errors import Conflict, InvalidInput, NotFound, Refused, parse_choice
+from incidents.outbox import service as outbox
 from incidents.prevention import service as prevention
 from incidents.prevention.models import PreventionItem, PreventionKind, PreventionStatus
 from incidents.tracker import vault
@@ -37,6 +38,10 @@ from incidents.tracker.providers import recognise
 from incidents.tracker.providers.base import Conn, Draft, Event, NoAccess, Snapshot
 
 ENTITY = {"entity_type": "prevention_item"}
+# Outbox job kinds: the tracker calls (incidents.tracker.jobs) and the Slack ask for a guard
+# (slackbot.guard_requests).
+CREATE_ISSUE, FETCH_STATE, SYNC = "tracker.create_issue", "tracker.fetch_state", "tracker.sync"
+GUARD_REQUEST = "slack.guard_request"
 _PROJECT = {Vendor.GITHUB: "owner/repository", Vendor.JIRA: "project key",
             Vendor.LINEAR: "team id"}
 
@@ -93,6 +98,19 @@ def _check_project(vendor: Vendor, project: str) -> None:
     if not project or len(project) > 200 or not ok(project):
         raise InvalidInput(f"a {vendor.label} tracker needs its {_PROJECT[vendor]}",
                            field="project")
+
+
+def schedule_sync(*, session: Session, every_minutes: int, now: datetime | None = None) -> bool:
+    """Queue the next reconcile at the next slot of the schedule; False if already queued.
+
+    Slots are fixed multiples of the interval, so whoever queues it (saving a tracker, the
+    CLI, the previous run) names the same job and the chain never forks.
+    """
+    step = max(1, every_minutes) * 60
+    slot = int((now or utcnow()).timestamp() // step + 1) * step
+    return outbox.enqueue(session=session, kind=SYNC, key=f"slot:{slot}",
+                          payload={"every_minutes": every_minutes},
+                          available_at=datetime.fromtimestamp(slot, UTC))
 
 
 def remove_tracker(*, session: Session, team_id: int, actor: User | None = None) -> None:
@@ -165,6 +183,8 @@ def request_issue(*, session: Session, item: PreventionItem, actor: User | None 
                  note=f"issue asked for in {Vendor(tracker.vendor).label} {tracker.project}",
                  **ENTITY)
     session.flush()
+    outbox.enqueue(session=session, kind=CREATE_ISSUE, key=f"link:{link.id}",
+                   payload={"link_id": link.id})
     return link
 
 
@@ -188,6 +208,8 @@ def link_issue(*, session: Session, item: PreventionItem, url: str, actor: User 
                  actor=actor, actor_label=actor_label, note=f"{vendor.label} {ref.key}",
                  **ENTITY)
     session.flush()
+    outbox.enqueue(session=session, kind=FETCH_STATE, key=f"link:{link.id}:linked",
+                   payload={"link_id": link.id})
     return link
 
 
@@ -277,10 +299,16 @@ def _move_item(session: Session, item: PreventionItem, link: TrackerLink, old: I
 
 def ask_for_guard(*, session: Session, item: PreventionItem, link: TrackerLink,
                   source: str) -> None:
-    """The issue is done but the item needs its guard: say so in its history (and Slack)."""
+    """The issue is done but the item needs its guard: say so in its history, and ask its
+    owner team in Slack (once per closure of the issue)."""
     history_line(session, item, source, action="prevention.guard_requested",
-             note=f"done in {Vendor(link.vendor).label} ({link.key}); the guard is needed "
-                  "before the item is done")
+                 note=f"done in {Vendor(link.vendor).label} ({link.key}); the guard is needed "
+                      "before the item is done")
+    closure = (link.vendor_updated_at or utcnow()).isoformat()
+    outbox.enqueue(session=session, kind=GUARD_REQUEST,
+                   key=f"item:{item.id}:guard-needed:{closure}",
+                   payload={"item_id": item.id, "tracker": Vendor(link.vendor).label,
+                            "issue": link.key or "", "issue_url": link.url or ""})
 
 
 def record_drift(*, session: Session, link: TrackerLink, problem: str, source: str,
