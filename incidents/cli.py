@@ -122,6 +122,7 @@ def demo_command():
 def init_app(app: Flask) -> None:
     from incidents.dataport import export_command, import_command
     from incidents.outbox.cli import worker_command
+    from incidents.tracker.cli import trackers_cli
     from slackbot.cli import remind_command
 
     app.cli.add_command(users_cli)
@@ -130,4 +131,5 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(remind_command)
     app.cli.add_command(export_command)
     app.cli.add_command(import_command)
+    app.cli.add_command(trackers_cli)
     app.cli.add_command(worker_command)

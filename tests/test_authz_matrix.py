@@ -120,6 +120,8 @@ MATRIX: dict[str, Policy] = {
     "POST /prevention": page("responder"),
     "GET /prevention/<int:item_id>": page("viewer"),
     "POST /prevention/<int:item_id>/status": page("responder"),
+    "POST /prevention/<int:item_id>/tracker-issue": page("responder"),
+    "POST /prevention/<int:item_id>/tracker-link": page("responder"),
     "GET /reports/recurrence": page("lead"),
     # the signed-in user and admin
     "GET /profile": page("viewer"),
@@ -137,6 +139,9 @@ MATRIX: dict[str, Policy] = {
     "POST /admin/line/stations/<int:station_id>/remove": page("admin"),
     "GET /admin/paging": page("admin"),
     "POST /admin/paging/<sender>": page("admin"),
+    "GET /admin/trackers": page("admin"),
+    "POST /admin/trackers": page("admin"),
+    "POST /admin/trackers/<int:team_id>/remove": page("admin"),
     # JSON API
     "GET /api/v1/incidents": READ,
     "POST /api/v1/incidents": WRITE,
@@ -159,6 +164,8 @@ MATRIX: dict[str, Policy] = {
     "POST /api/v1/prevention-items": WRITE,
     "GET /api/v1/prevention-items/<int:item_id>": READ,
     "PATCH /api/v1/prevention-items/<int:item_id>": WRITE,
+    "POST /api/v1/prevention-items/<int:item_id>/tracker-issue": WRITE,
+    "POST /api/v1/prevention-items/<int:item_id>/tracker-link": WRITE,
     "GET /api/v1/incidents/<int:incident_id>/recurrence-candidates": READ,
     "POST /api/v1/incidents/<int:incident_id>/recurrence-candidates/dismissals": WRITE,
     "GET /api/v1/incidents/<int:incident_id>/recurrences": READ,
@@ -172,6 +179,8 @@ MATRIX: dict[str, Policy] = {
     "POST /hooks/pagerduty": HOOK,
     "POST /hooks/github": SIGNED,
     "POST /hooks/gitlab": SIGNED,
+    "POST /hooks/jira": SIGNED,
+    "POST /hooks/linear": SIGNED,
     "POST /slack/commands": SLACK,
     "POST /slack/interactions": SLACK,
     "POST /slack/events": SLACK,
@@ -209,7 +218,7 @@ def world(app, session):
     session.commit()
     return {"incident_id": incident.id, "event_id": incident.events[0].id, "station_id": 1,
             "item_id": 1, "kept_id": 1, "number": 1, "token_id": throwaway_token.id,
-            "user_id": 2, "sender": "generic", "filename": "linecheck.css"}
+            "user_id": 2, "team_id": 1, "sender": "generic", "filename": "linecheck.css"}
 
 
 def _outcome(response) -> int | str:

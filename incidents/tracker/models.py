@@ -60,6 +60,10 @@ class Tracker(Base):
 
     team: Mapped[Team] = relationship()
 
+    @property
+    def vendor_label(self) -> str:
+        return Vendor(self.vendor).label
+
 
 class TrackerLink(Base):
     """A prevention item's issue in a tracker, and the issue's last known state.
