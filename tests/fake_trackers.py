@@ -516,15 +516,19 @@ def _fake_linear_fixture():
     fake.stop()
 
 
-@pytest.fixture(name="app_config")
-def _tracker_app_config_fixture(app_config, fake_github, fake_jira, fake_linear):
-    """The shared test settings, with every tracker API pointed at its fake."""
-    return {**app_config,
-            "GITHUB_API_URL": fake_github.url, "GITHUB_TOKEN": FakeGitHub.TOKEN,
+def tracker_settings(fake_github, fake_jira, fake_linear) -> dict:
+    """Settings pointing every tracker API at its fake, with the fakes' credentials."""
+    return {"GITHUB_API_URL": fake_github.url, "GITHUB_TOKEN": FakeGitHub.TOKEN,
             "JIRA_API_URL": fake_jira.url, "JIRA_EMAIL": FakeJira.EMAIL,
             "JIRA_API_TOKEN": FakeJira.TOKEN, "JIRA_WEBHOOK_SECRET": JIRA_SECRET,
             "LINEAR_API_URL": f"{fake_linear.url}/graphql", "LINEAR_API_KEY": FakeLinear.KEY,
             "LINEAR_WEBHOOK_SECRET": LINEAR_SECRET}
+
+
+@pytest.fixture(name="app_config")
+def _tracker_app_config_fixture(app_config, fake_github, fake_jira, fake_linear):
+    """The shared test settings, with every tracker API pointed at its fake."""
+    return {**app_config, **tracker_settings(fake_github, fake_jira, fake_linear)}
 
 
 # --- arranging tracked items ------------------------------------------------------------------

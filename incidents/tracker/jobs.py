@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import select
@@ -198,7 +198,9 @@ def run_sync(job: outbox.Job) -> None:
     summary = sync_all()
     for item_id, problem in summary.drift.items():
         log.warning("tracker drift on item %s: %s", item_id, problem)
+    # The next slot after this one, even when this one ran early (or late).
+    this_slot = datetime.fromtimestamp(int(job.key.removeprefix("slot:")), UTC)
     with new_session() as session:
-        service.schedule_sync(session=session,
+        service.schedule_sync(session=session, now=max(utcnow(), this_slot),
                               every_minutes=int(job.payload.get("every_minutes") or 60))
         session.commit()
