@@ -80,6 +80,8 @@ def save_tracker(*, session: Session, team: str, vendor: Vendor | str, project: 
         else None
     if credential is not None:
         credential = credential.strip()
+        if credential and vendor == Vendor.JIRA and ":" not in credential:
+            raise InvalidInput("a Jira token is entered as email:api-token", field="credential")
         tracker.credential = vault.seal(credential) if credential else None
         tracker.credential_hint = vault.hint(credential) if credential else None
     session.add(tracker)
