@@ -321,3 +321,26 @@ def test_linear_removed_issue_is_drift(app, client, session, drivers):
     assert driver.deliver(client, body).status_code == 200
     assert "deleted" in reload(session, TrackerLink, link.id).drift
     assert reload(session, TrackerLink, link.id).state == IssueState.OPEN
+
+
+@pytest.mark.parametrize("vendor", VENDORS)
+def test_concurrent_different_deliveries_about_one_closure_move_the_item_once(
+        app, session, drivers, live_server, vendor):
+    """A sender that retries under a new delivery id: the link's row lock orders them."""
+    driver = drivers[vendor]
+    item_id, link = tracked(app, session, vendor)
+    body = driver.close_completed(link)
+    prepared = [driver.deliver(_Capture(), body) for _ in range(6)]  # six delivery ids
+
+    def send(kwargs):
+        return requests.post(live_server + HOOKS[vendor], data=kwargs["data"],
+                             headers={**kwargs["headers"], "Content-Type": kwargs["content_type"]},
+                             timeout=30)
+
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        statuses = [r.status_code for r in pool.map(send, prepared)]
+    assert statuses == [200] * 6
+    lines = history(session, item_id)
+    assert len([e for e in lines if e.action == "prevention.guard_requested"]) == 1
+    assert len([e for e in lines if e.action == "prevention.tracker_state"]) == 2  # open, closed
+    assert deliveries(session, vendor) == 6

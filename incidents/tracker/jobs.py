@@ -91,6 +91,9 @@ def fetch_state(*, session: Session, link_id: int, source: str = "") -> str:
         service.record_drift(session=session, link=link, problem=f"no access: {exc.message}",
                              source=source)
         return exc.message
+    # Locked only now, after the tracker answered: a webhook about the same issue waits for
+    # this transaction (or this one for it) instead of both moving the item.
+    session.refresh(link, with_for_update=True)
     service.apply_snapshot(session=session, link=link, snap=snap, source=source)
     return f"{snap.key}: {snap.state_name}"
 

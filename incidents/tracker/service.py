@@ -232,12 +232,13 @@ def draft(item: PreventionItem, link: TrackerLink, base_url: str) -> Draft:
 
 
 def find_link(*, session: Session, vendor: Vendor, snap: Snapshot) -> TrackerLink | None:
-    """The link an issue feeds: by its stable id, or by the key a pasted URL gave."""
+    """The link an issue feeds (by its stable id, or by the key a pasted URL gave), locked
+    until the caller commits: two deliveries about one issue apply one after the other."""
     return session.scalar(
         select(TrackerLink).where(TrackerLink.vendor == vendor,
                                   or_(TrackerLink.reference == snap.reference,
                                       TrackerLink.reference == snap.key))
-        .order_by(TrackerLink.id).limit(1))
+        .order_by(TrackerLink.id).limit(1).with_for_update())
 
 
 # -- the issue's state flowing in ----------------------------------------------------------------
@@ -336,7 +337,8 @@ def apply_event(*, session: Session, vendor: Vendor, event: Event,
     link = None
     if event.moved_from is not None:
         link = session.scalar(select(TrackerLink).where(
-            TrackerLink.vendor == vendor, TrackerLink.reference == event.moved_from))
+            TrackerLink.vendor == vendor, TrackerLink.reference == event.moved_from)
+            .with_for_update())
     link = link or find_link(session=session, vendor=vendor, snap=snap)
     if link is None:
         return None
