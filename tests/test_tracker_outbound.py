@@ -201,3 +201,17 @@ def test_link_refuses_urls_no_tracker_recognises(app, session, url):
         with pytest.raises(InvalidInput):
             trackers.link_issue(session=db, item=db.get(PreventionItem, item.id), url=url)
     assert session.scalar(select(func.count()).select_from(TrackerLink)) == 0
+
+
+def test_the_same_issue_linked_twice_is_drift_not_a_crash(app, session, fakes):
+    first, link_id = request(app, session, "jira")
+    run_job(app, jobs.create_issue, link_id=link_id)
+    second = make_item(session, "platform", title="Same issue, other item")
+    with app.app_context(), new_session() as db:
+        other = trackers.link_issue(session=db, item=db.get(PreventionItem, second.id),
+                                    url="https://acme.atlassian.net/browse/OPS-1")
+        db.commit()
+    run_job(app, jobs.fetch_state, link_id=other.id)
+    assert reload(session, TrackerLink, other.id).drift == \
+        f"Jira OPS-1 is already linked to item {first.id}"
+    assert reload(session, TrackerLink, link_id).drift is None

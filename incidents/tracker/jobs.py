@@ -30,7 +30,7 @@ from incidents.tracker.providers.base import (
     Gone,
     Moved,
     NoAccess,
-    Refused,
+    Rejected,
     TrackerError,
     Unavailable,
 )
@@ -145,7 +145,7 @@ def sync_all() -> SyncSummary:
             except Unavailable as exc:
                 session.rollback()
                 summary.failed[item_id] = resting[link.vendor] = exc.message
-            except (Refused, NoAccess) as exc:
+            except (Rejected, NoAccess) as exc:
                 session.rollback()
                 summary.failed[item_id] = exc.message
             except (TrackerError, DomainError) as exc:  # an answer not in the documented shape
@@ -167,7 +167,7 @@ def _carried_out(work, job: outbox.Job) -> None:
             work(session=session, link_id=int(job.payload["link_id"]))
         except Unavailable as exc:
             raise outbox.Retry(exc.message, after=exc.retry_after) from None
-        except (NoAccess, Refused, TrackerError, DomainError) as exc:
+        except (NoAccess, Rejected, TrackerError, DomainError) as exc:
             session.rollback()
             reason = getattr(exc, "message", str(exc))
             _note_failure(int(job.payload["link_id"]), reason)

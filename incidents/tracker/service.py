@@ -251,6 +251,13 @@ def apply_snapshot(*, session: Session, link: TrackerLink, snap: Snapshot, sourc
         return False  # an older event arriving late: what is stored is newer
     item = session.get(PreventionItem, link.prevention_item_id)
     label = Vendor(link.vendor).label
+    other = session.scalar(select(TrackerLink.prevention_item_id).where(
+        TrackerLink.vendor == link.vendor, TrackerLink.reference == snap.reference,
+        TrackerLink.id != link.id))
+    if other is not None:  # the same issue reached through another URL or key
+        record_drift(session=session, link=link, source=source,
+                     problem=f"{label} {snap.key} is already linked to item {other}")
+        return False
     old_state, old_assignee = IssueState(link.state), link.assignee
     if link.key and snap.key != link.key and link.state != IssueState.PENDING:
         history_line(session, item, source, note=f"moved in {label}: {link.key} → {snap.key}")
@@ -348,7 +355,8 @@ def apply_event(*, session: Session, vendor: Vendor, event: Event,
                      problem=f"the issue was deleted in {vendor.label}")
         return item_id, f"item {item_id}: its issue was deleted"
     if not apply_snapshot(session=session, link=link, snap=snap, source=source):
-        return item_id, f"item {item_id}: an older state than the one stored; nothing changed"
+        return item_id, (f"item {item_id}: nothing changed (an older state than the one "
+                         "stored, or drift noted on the item)")
     return item_id, f"item {item_id}: {vendor.label} {snap.key} is {snap.state_name}"
 
 

@@ -122,8 +122,8 @@ class Moved(TrackerError):
         self.location = location
 
 
-class Refused(TrackerError):
-    """The tracker refused the request as malformed: retrying will not help."""
+class Rejected(TrackerError):
+    """The tracker rejected the request as malformed: retrying will not help."""
 
 
 def retry_after(response: requests.Response) -> float | None:
@@ -169,7 +169,7 @@ def call(method: str, url: str, *, vendor: str, ok: tuple[int, ...] = (),
         raise NoAccess(f"{vendor} refused access ({status}){said}")
     if status in (404, 410):
         raise Gone(f"{vendor} has no such issue ({status}){said}")
-    raise Refused(f"{vendor} refused the request ({status}){said}")
+    raise Rejected(f"{vendor} refused the request ({status}){said}")
 
 
 def _said(response: requests.Response) -> str:

@@ -23,7 +23,7 @@ from incidents.tracker.providers.base import (
     Gone,
     NoAccess,
     Ref,
-    Refused,
+    Rejected,
     Snapshot,
     Unavailable,
     call,
@@ -56,7 +56,7 @@ def _graphql(conn: Conn, query: str, variables: dict) -> dict:
     try:
         answer = response.json()
     except ValueError:
-        raise Refused(f"Linear answered {response.status_code} without JSON") from None
+        raise Rejected(f"Linear answered {response.status_code} without JSON") from None
     errors = answer.get("errors") if isinstance(answer, dict) else None
     if errors:
         first = errors[0] if isinstance(errors[0], dict) else {}
@@ -68,9 +68,9 @@ def _graphql(conn: Conn, query: str, variables: dict) -> dict:
             raise NoAccess(f"Linear refused access: {message}")
         if "not found" in message.lower():
             raise Gone(f"Linear has no such issue: {message}")
-        raise Refused(f"Linear refused the request: {message}")
+        raise Rejected(f"Linear refused the request: {message}")
     if response.status_code != 200 or not isinstance(answer.get("data"), dict):
-        raise Refused(f"Linear answered {response.status_code} without data")
+        raise Rejected(f"Linear answered {response.status_code} without data")
     return answer["data"]
 
 
@@ -80,7 +80,7 @@ def create(conn: Conn, draft: Draft) -> Snapshot:
         "description": draft.markdown()}})
     created = data.get("issueCreate") or {}
     if not created.get("success") or not isinstance(created.get("issue"), dict):
-        raise Refused("Linear did not create the issue")
+        raise Rejected("Linear did not create the issue")
     return snapshot(created["issue"])
 
 
