@@ -344,3 +344,11 @@ def test_concurrent_different_deliveries_about_one_closure_move_the_item_once(
     assert len([e for e in lines if e.action == "prevention.guard_requested"]) == 1
     assert len([e for e in lines if e.action == "prevention.tracker_state"]) == 2  # open, closed
     assert deliveries(session, vendor) == 6
+
+
+@pytest.mark.parametrize("vendor", VENDORS)
+def test_an_oversized_body_is_413_and_writes_nothing(client, session, drivers, vendor):
+    body = json.dumps({"padding": "x" * (1024 * 1024)}).encode()
+    response = drivers[vendor].deliver(client, body)
+    assert response.status_code == 413
+    assert deliveries(session, vendor) == 0
