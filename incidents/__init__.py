@@ -107,10 +107,13 @@ def register_blueprints(app: Flask) -> None:
     from incidents.review.api import blp as review_api
     from incidents.review.views import bp as review_views
     from incidents.timeline.api import blp as timeline_api
+    from incidents.tracker.api import blp as tracker_api
+    from incidents.tracker.views import bp as tracker_views
     from slackbot.views import bp as slack_views
 
     for blueprint in (auth_views, incident_views, line_views, review_views, prevention_views,
-                      recurrence_views, report_views, hooks_views, outbox_views):
+                      recurrence_views, report_views, hooks_views, outbox_views,
+                      tracker_views):
         app.register_blueprint(blueprint)
     outbox.load_handlers()  # what each kind of job is, for the pages that show dead ones
     # Machine endpoints authenticate with signatures (Slack) and tokens (API, hooks), not
@@ -118,7 +121,7 @@ def register_blueprints(app: Flask) -> None:
     csrf.exempt(slack_views)
     app.register_blueprint(slack_views)
     api_blueprints = (incidents_api, timeline_api, line_api, review_api, prevention_api,
-                      recurrence_api, report_api, hooks_api, webhooks())
+                      recurrence_api, report_api, hooks_api, tracker_api, webhooks())
     for blueprint in api_blueprints:
         csrf.exempt(blueprint)
     api.init_app(app, api_blueprints)

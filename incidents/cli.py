@@ -164,6 +164,7 @@ def init_app(app: Flask) -> None:
     from incidents.dataport import export_command, import_command
     from incidents.outbox.cli import worker_command
     from incidents.review.cli import reviews_cli
+    from incidents.tracker.cli import trackers_cli
     from slackbot.cli import remind_command
 
     app.cli.add_command(users_cli)
@@ -172,5 +173,6 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(remind_command)
     app.cli.add_command(export_command)
     app.cli.add_command(import_command)
+    app.cli.add_command(trackers_cli)
     app.cli.add_command(worker_command)
     app.cli.add_command(reviews_cli)

@@ -30,6 +30,17 @@ ENV_SETTINGS = (
     "LOGIN_BACKOFF_MAX_SECONDS",
     "LOGIN_ADDRESS_MAX_FAILURES",
     "LOGIN_GLOBAL_MAX_FAILURES",
+    # Trackers: API bases (tests point them at fakes), credentials, webhook secrets.
+    "GITHUB_API_URL",
+    "GITHUB_TOKEN",
+    "JIRA_API_URL",
+    "JIRA_EMAIL",
+    "JIRA_API_TOKEN",
+    "JIRA_WEBHOOK_SECRET",
+    "LINEAR_API_URL",
+    "LINEAR_API_KEY",
+    "LINEAR_WEBHOOK_SECRET",
+    "TRACKER_SYNC_MINUTES",
 )
 
 
@@ -65,6 +76,16 @@ class Defaults:
     LOGIN_BACKOFF_MAX_SECONDS = 300
     LOGIN_ADDRESS_MAX_FAILURES = 30
     LOGIN_GLOBAL_MAX_FAILURES = 1000
+    GITHUB_API_URL = "https://api.github.com"
+    GITHUB_TOKEN = ""
+    JIRA_API_URL = ""  # empty: each Jira tracker's own site
+    JIRA_EMAIL = ""
+    JIRA_API_TOKEN = ""
+    JIRA_WEBHOOK_SECRET = ""
+    LINEAR_API_URL = "https://api.linear.app/graphql"
+    LINEAR_API_KEY = ""
+    LINEAR_WEBHOOK_SECRET = ""
+    TRACKER_SYNC_MINUTES = 60  # how often the worker reconciles every open item's issue
     MAX_CONTENT_LENGTH = 1024 * 1024
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"

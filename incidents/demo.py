@@ -15,6 +15,7 @@ from incidents.incident import service as incidents
 from incidents.line import service as line
 from incidents.timeline import service as timeline
 from incidents.timeline.models import EventKind
+from incidents.tracker import demo as tracker_demo
 
 PASSWORD = "linecheck-demo"
 LOGINS = [
@@ -129,4 +130,5 @@ def load(*, session: Session) -> bool:
                               resolved_at=started + timedelta(hours=hours))
     session.flush()
     demo_reviews.load(session=session, author=users[Role.REVIEWER])
+    tracker_demo.load(session=session, now=now)
     return True

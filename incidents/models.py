@@ -33,13 +33,14 @@ from incidents.review.models import (
     StationFinding,
 )
 from incidents.timeline.models import EventKind, TimelineEvent, TimelineEventRevision
+from incidents.tracker.models import IssueState, Tracker, TrackerLink, Vendor
 
 __all__ = [
     "ApiToken", "AuditEntry", "Base", "ChangeOrigin", "DefectClass", "Delivery",
-    "DetectionMethod", "DismissedCandidate", "EventKind", "Incident", "JobState",
+    "DetectionMethod", "DismissedCandidate", "EventKind", "Incident", "IssueState", "JobState",
     "KeptBlameFlag", "LoginAttempt", "MissReason", "OutboxJob", "Outcome", "PagingSignal",
     "PreventionItem", "PreventionKind", "PreventionLink", "PreventionStatus", "RecurrenceLink",
     "RejectedDelivery", "Review", "ReviewRevision", "ReviewState", "Role", "Scope",
     "SenderSettings", "Severity", "Source", "Station", "StationFinding", "Status", "Team",
-    "TimelineEvent", "TimelineEventRevision", "User",
+    "TimelineEvent", "TimelineEventRevision", "Tracker", "TrackerLink", "User", "Vendor",
 ]

@@ -120,6 +120,8 @@ MATRIX: dict[str, Policy] = {
     "POST /prevention": page("responder"),
     "GET /prevention/<int:item_id>": page("viewer"),
     "POST /prevention/<int:item_id>/status": page("responder"),
+    "POST /prevention/<int:item_id>/tracker-issue": page("responder"),
+    "POST /prevention/<int:item_id>/tracker-link": page("responder"),
     "GET /reports/recurrence": page("lead"),
     # the signed-in user and admin
     "GET /profile": page("viewer"),
@@ -146,6 +148,9 @@ MATRIX: dict[str, Policy] = {
     "GET /admin/outbox": page("admin"),
     "POST /admin/outbox/<int:job_id>/retry": page("admin"),
     "POST /admin/outbox/<int:job_id>/discard": page("admin"),
+    "GET /admin/trackers": page("admin"),
+    "POST /admin/trackers": page("admin"),
+    "POST /admin/trackers/<int:team_id>/remove": page("admin"),
     # JSON API
     "GET /api/v1/incidents": READ,
     "POST /api/v1/incidents": WRITE,
@@ -168,6 +173,8 @@ MATRIX: dict[str, Policy] = {
     "POST /api/v1/prevention-items": WRITE,
     "GET /api/v1/prevention-items/<int:item_id>": READ,
     "PATCH /api/v1/prevention-items/<int:item_id>": WRITE,
+    "POST /api/v1/prevention-items/<int:item_id>/tracker-issue": WRITE,
+    "POST /api/v1/prevention-items/<int:item_id>/tracker-link": WRITE,
     "GET /api/v1/incidents/<int:incident_id>/recurrence-candidates": READ,
     "POST /api/v1/incidents/<int:incident_id>/recurrence-candidates/dismissals": WRITE,
     "GET /api/v1/incidents/<int:incident_id>/recurrences": READ,
@@ -181,6 +188,8 @@ MATRIX: dict[str, Policy] = {
     "POST /hooks/pagerduty": HOOK,
     "POST /hooks/github": SIGNED,
     "POST /hooks/gitlab": SIGNED,
+    "POST /hooks/jira": SIGNED,
+    "POST /hooks/linear": SIGNED,
     "POST /slack/commands": SLACK,
     "POST /slack/interactions": SLACK,
     "POST /slack/events": SLACK,
@@ -218,7 +227,8 @@ def world(app, session):
     session.commit()
     return {"incident_id": incident.id, "event_id": incident.events[0].id, "station_id": 1,
             "item_id": 1, "kept_id": 1, "number": 1, "token_id": throwaway_token.id,
-            "user_id": 2, "sender": "generic", "filename": "linecheck.css", "job_id": 1}
+            "user_id": 2, "team_id": 1, "sender": "generic", "filename": "linecheck.css",
+            "job_id": 1}
 
 
 def _outcome(response) -> int | str:

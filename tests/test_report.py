@@ -50,9 +50,10 @@ def add_incident(session, title, started, *, detect, restore, service_name, team
     return incident
 
 
-def add_item(session, kind, team, created, links, *, done=None, status=None, due=None):
+def add_item(session, kind, team, created, links, *, done=None, status=None, due=None,
+             tracker_url=None):
     item = prevention.create_item(session=session, title=f"{kind} for {team}", kind=kind,
-                                  owner_team=team, due_date=due)
+                                  owner_team=team, due_date=due, tracker_url=tracker_url)
     item.created_at = created
     for incident in links:
         prevention.link(session=session, incident=incident, item=item)
@@ -87,8 +88,10 @@ def seed(session) -> dict:
                       service_name="search", team="discovery", origin="config",
                       defect="other", published_after=4 * DAY)
     items = {
-        "p1": add_item(session, "detect", "payments", at(3, 2), [i1], done=at(3, 6)),
-        "p2": add_item(session, "eliminate", "payments", at(3, 12), [i2], done=at(4, 10)),
+        "p1": add_item(session, "detect", "payments", at(3, 2), [i1], done=at(3, 6),
+                       tracker_url="https://github.com/acme/checkout/issues/4"),
+        "p2": add_item(session, "eliminate", "payments", at(3, 12), [i2], done=at(4, 10),
+                       tracker_url="https://acme.atlassian.net/browse/OPS-9"),
         "p3": add_item(session, "advice", "discovery", at(3, 21), [i3, i5],
                        due=at(4, 1).date()),
         "p4": add_item(session, "contain", "discovery", at(3, 21), [i3], status="dropped"),
@@ -127,6 +130,7 @@ def test_every_figure_matches_the_hand_computed_values(session):
         "median_days_to_done": 4.0,  # of 4, 29 and 1 days
         "held": 2, "escaped": 1, "watching": 0,
         "held_rate": 0.667, "escaped_rate": 0.333,
+        "tracker_linked": 2, "tracker_unlinked": 4,  # P1 and P2 are in a tracker
     }
     assert got["structural_share"] == 0.667  # I1 and I2 of three published
     assert got["reviews"] == {

@@ -19,12 +19,15 @@ from incidents.hooks import receive, signatures
 from incidents.hooks.events import BadPayload
 from incidents.hooks.webhooks import Consumer, blp, deliver, document
 from incidents.inbox import service as inbox
+from incidents.tracker.hooks import github_issues
 
 SENDER = "github"
 SIGNATURE_HEADER = "X-Hub-Signature-256"
 
 # X-GitHub-Event → the consumer that applies it.
-CONSUMERS: dict[str, Consumer] = {}
+CONSUMERS: dict[str, Consumer] = {
+    "issues": github_issues,
+}
 
 
 def verify(raw: bytes) -> None:

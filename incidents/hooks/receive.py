@@ -15,11 +15,12 @@ from contextlib import contextmanager
 
 from flask import current_app, request
 from sqlalchemy import delete, select
-from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge, Unauthorized
 
 from incidents.appdb import get_session
 from incidents.db import utcnow
 from incidents.errors import DomainError
+from incidents.hooks import signatures
 from incidents.hooks.events import BadPayload, clip
 from incidents.inbox.models import RejectedDelivery
 
@@ -90,3 +91,25 @@ def rejected(*, session, sender: str, limit: int = 10) -> list[RejectedDelivery]
     """The sender's most recent refused deliveries, newest first."""
     return list(session.scalars(select(RejectedDelivery).where(RejectedDelivery.sender == sender)
                                 .order_by(RejectedDelivery.id.desc()).limit(limit)))
+
+
+def json_object(raw: bytes) -> dict:
+    """The body as a JSON object; BadPayload (400) for anything else."""
+    body = parse_json(raw)
+    if not isinstance(body, dict):
+        raise BadPayload("body must be a JSON object", field="body")
+    return body
+
+
+def verify_hmac(raw: bytes, *, setting: str, header: str, prefix: str, sender: str) -> None:
+    """Raise 401 unless `header` carries the HMAC-SHA256 of the body under a secret of the
+    comma-separated `setting` (unset: every delivery is refused)."""
+    configured = signatures.secrets(current_app.config.get(setting))
+    if not configured:
+        raise Unauthorized(f"{sender} deliveries are refused: {setting} is not set")
+    offered = request.headers.get(header)
+    if not offered:
+        raise Unauthorized(f"missing {header}")
+    digest = [offered[len(prefix):]] if offered.startswith(prefix) else []
+    if not signatures.hmac_sha256_matches(configured, raw, digest):
+        raise Unauthorized(f"{header} does not match this body under the configured secret")

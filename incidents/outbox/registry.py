@@ -6,4 +6,6 @@ imports these, and each registers its kinds with `@outbox.handler(kind)`.
 
 HANDLER_MODULES = [
     "slackbot.jobs",
+    "incidents.tracker.jobs",
+    "slackbot.guard_requests",
 ]

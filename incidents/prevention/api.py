@@ -11,6 +11,7 @@ from incidents.auth.models import Scope
 from incidents.db import MAX_ID, utcnow
 from incidents.prevention import service
 from incidents.prevention.models import Outcome, PreventionItem, PreventionKind, PreventionStatus
+from incidents.tracker.schemas import TrackerField
 
 blp = Blueprint("prevention_api", __name__, url_prefix="/api/v1",
                 description="Prevention items (poka-yoke)")
@@ -59,6 +60,7 @@ class ItemOut(ma.Schema):
                                  metadata={"enum": [o.value for o in Outcome] + [None]})
     incident_ids = ma.fields.List(ma.fields.Integer(), required=True)
     created_at = ma.fields.AwareDateTime(required=True)
+    tracker = TrackerField()
 
 
 class ItemCreate(ma.Schema):

@@ -13,6 +13,7 @@ from incidents.db import Base, UTCDateTime, utcnow
 if TYPE_CHECKING:
     from incidents.auth.models import Team
     from incidents.line.models import Station
+    from incidents.tracker.models import TrackerLink
 
 
 class PreventionKind(StrEnum):
@@ -97,6 +98,7 @@ class PreventionItem(Base):
     owner_team: Mapped[Team | None] = relationship()
     links: Mapped[list[PreventionLink]] = relationship(viewonly=True,
                                                        order_by="PreventionLink.incident_id")
+    tracker_link: Mapped[TrackerLink | None] = relationship(viewonly=True)
 
     @property
     def strength(self) -> int:

@@ -290,7 +290,8 @@ def filtered(query: Select, filters: ItemFilter, *, today: date, now: datetime,
 def _loaded(query: Select) -> Select:
     return query.options(selectinload(PreventionItem.station),
                          selectinload(PreventionItem.owner_team),
-                         selectinload(PreventionItem.links))
+                         selectinload(PreventionItem.links),
+                         selectinload(PreventionItem.tracker_link))
 
 
 def search(*, session: Session, filters: ItemFilter, today: date, now: datetime,

@@ -15,6 +15,9 @@ from incidents.prevention import service
 from incidents.prevention.api import clock
 from incidents.prevention.forms import ItemForm, StatusForm
 from incidents.prevention.models import Outcome, PreventionItem, PreventionKind, PreventionStatus
+from incidents.tracker import service as trackers
+from incidents.tracker.forms import LinkForm
+from incidents.tracker.schemas import tracker_view
 
 bp = Blueprint("prevention", __name__)
 
@@ -56,6 +59,7 @@ def board():
         form=form, clock=clock(), statuses=list(PreventionStatus), kinds=list(PreventionKind),
         outcomes=list(Outcome), stations=line.stations(session=db, include_removed=True),
         teams=list(db.scalars(select(Team.name).order_by(Team.name))),
+        tracker_view=tracker_view,
     )
 
 
@@ -99,6 +103,8 @@ def item(item_id: int):
         moves=service.next_statuses(found),
         incidents=service.incidents_of(session=db, item_id=item_id),
         history=service.history(session=db, item_id=item_id),
+        tracker=tracker_view(found), link_form=LinkForm(formdata=None),
+        team_tracker=trackers.tracker_of_team(session=db, team_id=found.owner_team_id),
     )
 
 

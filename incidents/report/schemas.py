@@ -27,6 +27,8 @@ class PreventionFigures(ma.Schema):
     median_days_to_done = Num(allow_none=True)
     held, escaped, watching = Int(), Int(), Int()
     held_rate, escaped_rate = Num(allow_none=True), Num(allow_none=True)
+    tracker_linked = Int(metadata={"description": "items with an issue in a tracker"})
+    tracker_unlinked = Int(metadata={"description": "items without one"})
 
 
 class ReviewFigures(ma.Schema):

@@ -212,13 +212,14 @@ def _prevention(session: Session, filters: ReportFilter, now: datetime,
                    case((done, strength), else_=0).label("done_strength"),
                    case((dropped, 0), else_=strength).label("open_strength"),
                    outcome(Outcome.HELD), outcome(Outcome.ESCAPED), outcome(Outcome.WATCHING),
+                   _flag(PreventionItem.tracker_url.is_not(None)).label("tracker_linked"),
                    case((done, seconds_between(PreventionItem.created_at,
                                                PreventionItem.completed_at, sql) / 86400))
                    .label("days_to_done"))
             .where(*where))
     (row,) = grouped(session, rows, medians=("days_to_done",),
                      sums=("done", "dropped", "overdue", "done_strength", "open_strength",
-                           "held", "escaped", "watching"))
+                           "held", "escaped", "watching", "tracker_linked"))
     created, done_n, dropped_n = row["count"], row["done"], row["dropped"]
     decided = row["held"] + row["escaped"]
     return {
@@ -229,6 +230,9 @@ def _prevention(session: Session, filters: ReportFilter, now: datetime,
         "held": row["held"], "escaped": row["escaped"], "watching": row["watching"],
         # Of the items whose watch is decided (held or escaped).
         "held_rate": _rate(row["held"], decided), "escaped_rate": _rate(row["escaped"], decided),
+        # Items with an issue in a tracker (created, linked, or a tracker URL typed by hand).
+        "tracker_linked": row["tracker_linked"],
+        "tracker_unlinked": created - row["tracker_linked"],
     }
 
 
