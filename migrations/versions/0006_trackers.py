@@ -1,7 +1,7 @@
 """trackers: a tracker per team, an issue link per prevention item
 
 Revision ID: 0006
-Revises: 0002
+Revises: 0004
 Create Date: 2026-11-27
 """
 from collections.abc import Sequence
@@ -11,7 +11,7 @@ from alembic import op
 
 
 revision: str = '0006'
-down_revision: str | None = '0002'
+down_revision: str | None = '0004'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
