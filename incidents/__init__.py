@@ -71,6 +71,7 @@ def register_extensions(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     from incidents import api
     from incidents.auth.views import bp as auth_views
+    from incidents.guard.views import bp as guard_views
     from incidents.hooks.api import blp as hooks_api
     from incidents.hooks.views import bp as hooks_views
     from incidents.hooks.webhooks import init_app as webhooks
@@ -90,7 +91,7 @@ def register_blueprints(app: Flask) -> None:
     from slackbot.views import bp as slack_views
 
     for blueprint in (auth_views, incident_views, line_views, review_views, prevention_views,
-                      recurrence_views, report_views, hooks_views):
+                      guard_views, recurrence_views, report_views, hooks_views):
         app.register_blueprint(blueprint)
     # Machine endpoints authenticate with signatures (Slack) and tokens (API, hooks), not
     # browser sessions, so CSRF tokens do not apply to them.

@@ -3,6 +3,13 @@
 from incidents.audit.models import AuditEntry
 from incidents.auth.models import ApiToken, LoginAttempt, Role, Scope, Team, User
 from incidents.db import Base
+from incidents.guard.models import (
+    Guard,
+    GuardConfirmation,
+    GuardRun,
+    GuardRunTest,
+    GuardSettings,
+)
 from incidents.hooks.models import SenderSettings
 from incidents.inbox.models import Delivery
 from incidents.incident.models import (
@@ -35,7 +42,8 @@ from incidents.timeline.models import EventKind, TimelineEvent, TimelineEventRev
 
 __all__ = [
     "ApiToken", "AuditEntry", "Base", "ChangeOrigin", "DefectClass", "Delivery",
-    "DetectionMethod", "DismissedCandidate", "EventKind", "Incident", "KeptBlameFlag",
+    "DetectionMethod", "DismissedCandidate", "EventKind", "Guard", "GuardConfirmation",
+    "GuardRun", "GuardRunTest", "GuardSettings", "Incident", "KeptBlameFlag",
     "LoginAttempt", "MissReason", "Outcome", "PreventionItem", "PreventionKind",
     "PreventionLink", "PreventionStatus", "RecurrenceLink", "Review", "ReviewRevision",
     "ReviewState", "Role", "Scope", "SenderSettings", "Severity", "Source", "Station",

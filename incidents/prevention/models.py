@@ -11,6 +11,7 @@ from incidents.db import Base, UTCDateTime, utcnow
 
 if TYPE_CHECKING:
     from incidents.auth.models import Team
+    from incidents.guard.models import Guard
     from incidents.line.models import Station
 
 
@@ -61,8 +62,9 @@ class PreventionStatus(StrEnum):
 
 class Outcome(StrEnum):
     WATCHING = "watching"
-    HELD = "held"
+    HELD = "held"  # no recurrence through the watch window, and its guard stayed alive
     ESCAPED = "escaped"
+    UNVERIFIED = "unverified"  # no recurrence, but nothing proved its guard ran throughout
 
 
 class PreventionItem(Base):
@@ -79,7 +81,6 @@ class PreventionItem(Base):
     tracker_url: Mapped[str | None] = mapped_column(String(2000))
     status: Mapped[PreventionStatus] = mapped_column(String(20), default=PreventionStatus.PROPOSED)
     dropped_reason: Mapped[str | None] = mapped_column(Text)
-    guard_url: Mapped[str | None] = mapped_column(String(2000))
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     escaped_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     escaped_by_incident_id: Mapped[int | None] = mapped_column(ForeignKey("incidents.id"))
@@ -93,6 +94,14 @@ class PreventionItem(Base):
     owner_team: Mapped[Team | None] = relationship()
     links: Mapped[list[PreventionLink]] = relationship(viewonly=True,
                                                        order_by="PreventionLink.incident_id")
+    # Loaded with every item in one more statement, whatever the number of items.
+    guard: Mapped[Guard | None] = relationship(back_populates="item", lazy="selectin",
+                                               cascade="all, delete-orphan")
+
+    @property
+    def guard_url(self) -> str | None:
+        """The guard's link (the API's `guard_url`, kept for the clients that send it)."""
+        return self.guard.url if self.guard else None
 
     @property
     def strength(self) -> int:
@@ -111,10 +120,12 @@ class PreventionItem(Base):
         open_ = self.status not in (PreventionStatus.DONE, PreventionStatus.DROPPED)
         return open_ and self.due_date is not None and self.due_date < today
 
-    def outcome_at(self, now: datetime, watch_window_days: int) -> Outcome | None:
+    def outcome_at(self, now: datetime, watch_window_days: int, *,
+                   guard_verified: bool) -> Outcome | None:
         """Whether the poka-yoke held, computed from timestamps; None while not done.
 
-        Mirrors `prevention.service.outcome_expr`, which filters and counts the same in SQL.
+        `guard_verified`: the guard stayed alive through the watch window (guard.health).
+        Mirrors `prevention.service.outcome_clause`, which filters and counts the same in SQL.
         """
         if self.escaped_at is not None:
             return Outcome.ESCAPED
@@ -122,7 +133,7 @@ class PreventionItem(Base):
             return None
         if self.completed_at > now - timedelta(days=watch_window_days):
             return Outcome.WATCHING
-        return Outcome.HELD
+        return Outcome.HELD if guard_verified else Outcome.UNVERIFIED
 
 
 class PreventionLink(Base):
