@@ -120,6 +120,7 @@ MATRIX: dict[str, Policy] = {
     "POST /prevention": page("responder"),
     "GET /prevention/<int:item_id>": page("viewer"),
     "POST /prevention/<int:item_id>/status": page("responder"),
+    "POST /prevention/<int:item_id>/guard/confirmations": page("responder"),
     "GET /reports/recurrence": page("lead"),
     # the signed-in user and admin
     "GET /profile": page("viewer"),
@@ -137,6 +138,8 @@ MATRIX: dict[str, Policy] = {
     "POST /admin/line/stations/<int:station_id>/remove": page("admin"),
     "GET /admin/paging": page("admin"),
     "POST /admin/paging/<sender>": page("admin"),
+    "GET /admin/guards": page("admin"),
+    "POST /admin/guards": page("admin"),
     # JSON API
     "GET /api/v1/incidents": READ,
     "POST /api/v1/incidents": WRITE,
@@ -170,6 +173,7 @@ MATRIX: dict[str, Policy] = {
     "POST /hooks/grafana": HOOK,
     "POST /hooks/opsgenie": HOOK,
     "POST /hooks/pagerduty": HOOK,
+    "POST /hooks/ci": HOOK,
     "POST /hooks/github": SIGNED,
     "POST /hooks/gitlab": SIGNED,
     "POST /slack/commands": SLACK,

@@ -73,6 +73,12 @@ def deliver(*, sender: str, key: str, body: dict, consumer: Consumer | None,
 
 
 class WebhookResult(ma.Schema):
+    """The answer; consumers add the ids of the rows a delivery touched, by kind
+    (`Handled.refs`, e.g. `"guard_runs": [12]`), so the object is open."""
+
+    class Meta:
+        unknown = ma.INCLUDE
+
     status = ma.fields.String(required=True,
                               metadata={"description": "applied | duplicate | ignored"})
     message = ma.fields.String(required=True)
