@@ -121,6 +121,7 @@ def demo_command():
 
 def init_app(app: Flask) -> None:
     from incidents.dataport import export_command, import_command
+    from incidents.outbox.cli import worker_command
     from slackbot.cli import remind_command
 
     app.cli.add_command(users_cli)
@@ -129,3 +130,4 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(remind_command)
     app.cli.add_command(export_command)
     app.cli.add_command(import_command)
+    app.cli.add_command(worker_command)

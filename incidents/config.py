@@ -17,6 +17,11 @@ ENV_SETTINGS = (
     "GITLAB_WEBHOOK_TOKEN",
     "PUBLIC_BASE_URL",
     "WATCH_WINDOW_DAYS",
+    "OUTBOX_LEASE_SECONDS",
+    "OUTBOX_BACKOFF_SECONDS",
+    "OUTBOX_MAX_BACKOFF_SECONDS",
+    "OUTBOX_MAX_ATTEMPTS",
+    "OUTBOX_POLL_SECONDS",
 )
 
 
@@ -32,6 +37,14 @@ class Defaults:
     GITLAB_WEBHOOK_TOKEN = ""
     PUBLIC_BASE_URL = "http://127.0.0.1:5000"
     WATCH_WINDOW_DAYS = 90
+    # The worker (incidents/outbox/worker.py): how long a claim holds a job between heartbeats,
+    # the first retry's delay (doubled per attempt, up to the maximum), when to give up, and
+    # how often an idle worker looks for new jobs.
+    OUTBOX_LEASE_SECONDS = 60.0
+    OUTBOX_BACKOFF_SECONDS = 5.0
+    OUTBOX_MAX_BACKOFF_SECONDS = 3600.0
+    OUTBOX_MAX_ATTEMPTS = 20
+    OUTBOX_POLL_SECONDS = 1.0
     MAX_CONTENT_LENGTH = 1024 * 1024
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
@@ -56,4 +69,5 @@ def load_settings(config) -> None:
         value = os.environ.get(name)
         if value is None or value == "":
             continue
-        config[name] = int(value) if name == "WATCH_WINDOW_DAYS" else value
+        default = getattr(Defaults, name, None)
+        config[name] = type(default)(value) if isinstance(default, int | float) else value

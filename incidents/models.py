@@ -21,6 +21,7 @@ from incidents.incident.models import (
     Status,
 )
 from incidents.line.models import Station
+from incidents.outbox.models import JobState, OutboxJob
 from incidents.prevention.models import (
     Outcome,
     PreventionItem,
@@ -43,8 +44,8 @@ from incidents.timeline.models import EventKind, TimelineEvent, TimelineEventRev
 __all__ = [
     "ApiToken", "AuditEntry", "Base", "ChangeOrigin", "DefectClass", "Delivery",
     "DetectionMethod", "DismissedCandidate", "EventKind", "Guard", "GuardConfirmation",
-    "GuardRun", "GuardRunTest", "GuardSettings", "Incident", "KeptBlameFlag",
-    "LoginAttempt", "MissReason", "Outcome", "PreventionItem", "PreventionKind",
+    "GuardRun", "GuardRunTest", "GuardSettings", "Incident", "JobState", "KeptBlameFlag",
+    "LoginAttempt", "MissReason", "Outcome", "OutboxJob", "PreventionItem", "PreventionKind",
     "PreventionLink", "PreventionStatus", "RecurrenceLink", "Review", "ReviewRevision",
     "ReviewState", "Role", "Scope", "SenderSettings", "Severity", "Source", "Station",
     "StationFinding", "Status", "Team", "TimelineEvent", "TimelineEventRevision", "User",

@@ -128,6 +128,9 @@ def app_config(database_url, request) -> dict:
         "GITHUB_WEBHOOK_SECRET": GITHUB_SECRET,
         "GITLAB_WEBHOOK_TOKEN": GITLAB_TOKEN,
         "PUBLIC_BASE_URL": "http://linecheck.test",
+        # Retries in tests come after milliseconds, not seconds (Retry-After is still honoured).
+        "OUTBOX_BACKOFF_SECONDS": 0.05,
+        "OUTBOX_MAX_BACKOFF_SECONDS": 0.2,
     }
 
 

@@ -35,6 +35,9 @@ def fill_every_table(session: Session) -> None:
                                fingerprint="fp-1", link="https://example.com/a?b=c&d=é")
     timeline.edit_event(session=session, event_id=event.id, text="edited " + odd, editor=admin)
     session.add(m.Delivery(sender="generic", delivery_key="d-1", incident_id=first.id))
+    session.add(m.OutboxJob(kind="slack.notice", key="change:1", incident_id=first.id,
+                            payload={"lines": [odd], "n": [1, 2.5, None, True]}, attempts=2,
+                            state="dead", last_error=odd, leased_until=stamp))
     session.add(m.SenderSettings(sender="alertmanager", enabled=False, default_severity="SEV2",
                                  service_teams={"checkout": "payments", "nested": {"a": [1, 2.5,
                                                 None, True]}, "é": "ü"}))

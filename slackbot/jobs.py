@@ -1,0 +1,1 @@
+"""What the worker does for Slack: each `@outbox.handler` carries out one kind of job."""
