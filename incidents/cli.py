@@ -121,6 +121,7 @@ def demo_command():
 
 def init_app(app: Flask) -> None:
     from incidents.dataport import export_command, import_command
+    from incidents.guard.cli import guards_cli
     from incidents.outbox.cli import worker_command
     from slackbot.cli import remind_command
 
@@ -131,3 +132,4 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(export_command)
     app.cli.add_command(import_command)
     app.cli.add_command(worker_command)
+    app.cli.add_command(guards_cli)

@@ -18,7 +18,10 @@ from sqlalchemy.orm import Session
 
 from incidents.guard import health as guard_health
 from incidents.guard.models import BROKEN, Guard, Health
+from incidents.outbox import service as outbox
 from incidents.prevention.models import PreventionItem, PreventionStatus
+
+KIND = "slack.guard_health"
 
 
 @dataclass(frozen=True)
@@ -27,6 +30,8 @@ class Transition:
     guard_id: int
     health: Health
     sequence: int  # the guard's n-th announcement: the notice's key
+    days: int  # N, for the message ("nothing ran it in 14 days")
+    team_id: int | None  # who is told; nobody when the item has no owner team
 
     @property
     def key(self) -> str:
@@ -59,7 +64,7 @@ def check(*, session: Session, now: datetime, watch_window_days: int,
         return []
     query = (guard_health.guarded_items(session, now=now, watch_window_days=watch_window_days,
                                         item_ids=item_ids)
-             .add_columns(Guard.announced_health)
+             .add_columns(Guard.announced_health, PreventionItem.owner_team_id)
              .where(PreventionItem.status == PreventionStatus.DONE, Guard.id.is_not(None)))
     if item_ids is not None:
         query = query.where(PreventionItem.id.in_(item_ids))
@@ -69,7 +74,8 @@ def check(*, session: Session, now: datetime, watch_window_days: int,
         if health in BROKEN and row["announced_health"] != health.value:
             sequence = _claim(session, row["guard_id"], health)
             if sequence is not None:
-                transition = Transition(row["item_id"], row["guard_id"], health, sequence)
+                transition = Transition(row["item_id"], row["guard_id"], health, sequence,
+                                        int(row["days"]), row["owner_team_id"])
                 announce(session=session, transition=transition)
                 told.append(transition)
         elif health == Health.ALIVE and row["announced_health"] is not None:
@@ -79,6 +85,10 @@ def check(*, session: Session, now: datetime, watch_window_days: int,
 
 
 def announce(*, session: Session, transition: Transition) -> None:
-    """Queue the owner team's Slack notice in the caller's transaction (the durable outbox)."""
-    # Wired to the outbox when it lands on main; until then the claim above is the record.
-    del session, transition
+    """Queue the owner team's Slack notice in the caller's transaction (the durable outbox);
+    keyed by the transition, so it is queued once however many checkers found it."""
+    if transition.team_id is None:
+        return  # no owner team to tell; the board, item page and review still flag it
+    outbox.enqueue(session=session, kind=KIND, key=transition.key, payload={
+        "item_id": transition.item_id, "guard_id": transition.guard_id,
+        "health": transition.health.value, "days": transition.days})

@@ -6,4 +6,5 @@ imports these, and each registers its kinds with `@outbox.handler(kind)`.
 
 HANDLER_MODULES = [
     "slackbot.jobs",
+    "slackbot.guard_notices",
 ]
