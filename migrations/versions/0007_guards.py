@@ -5,7 +5,7 @@ those links before, so a person confirms them, or names the check, from now on);
 goes. Downgrading writes each guard's link back.
 
 Revision ID: 0007
-Revises: 0001
+Revises: 0002 (0001 before main gained the outbox's 0002)
 Create Date: 2026-11-27
 """
 from collections.abc import Sequence
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = '0007'
-down_revision: str | None = '0001'
+down_revision: str | None = '0002'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
