@@ -102,6 +102,15 @@ def test_a_link_to_a_run_takes_its_check_from_the_run_received(api, client, item
         "gitlab", "acme/checkout", "unit", None)
 
 
+def test_the_list_filters_by_guard_health(api, item_url):
+    api.patch(item_url, json={"guard_url": "https://github.com/a/b/actions/workflows/x.yml"})
+    listed = api.get("/api/v1/prevention-items?guard_health=unverified").json["items"]
+    assert [i["guard"]["name"] for i in listed] == [".github/workflows/x.yml"]
+    assert api.get("/api/v1/prevention-items?guard_health=broken").json["items"] == []
+    assert api.get("/api/v1/prevention-items?guard_health=dead").json["field"] == (
+        "guard_health")
+
+
 def test_a_link_linecheck_cannot_watch_becomes_a_manual_guard(api, item_url):
     link = "https://github.com/acme/checkout/actions/runs/1"  # a run never received
     guard = api.patch(item_url, json={"guard_url": link}).json["guard"]

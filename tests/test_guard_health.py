@@ -100,6 +100,12 @@ def test_guard_walks_alive_stale_alive_failing_with_outcome_and_report(client, s
     failing = view(session, walked, t0 + 26 * DAY)
     assert (failing.health, failing.flagged, failing.outcome) == (Health.FAILING, True,
                                                                   Outcome.WATCHING)
+    at_26 = {"today": (t0 + 26 * DAY).date(), "now": t0 + 26 * DAY, "watch_window_days": WINDOW}
+    for wanted, expected in (("broken", [walked.id]), ("failing", [walked.id]),
+                             ("alive", [steady.id]), ("stale", [])):
+        found, _ = prevention.search(
+            session=session, filters=prevention.ItemFilter(guard_health=wanted), **at_26)
+        assert [i.id for i in found] == expected, wanted
 
     # Past the watch window: quiet, but the guard went stale and failed on the way.
     after = t0 + (WINDOW + 5) * DAY

@@ -45,6 +45,10 @@ def test_a_broken_guard_is_flagged_on_the_board_item_page_and_review(auth, clien
     auth.login_as("reviewer")
     board = client.get("/prevention").get_data(as_text=True)
     assert "guard-broken" in board and "guard failing" in board
+    assert "Contract test for amounts" in client.get(
+        "/prevention?guard_health=broken").get_data(as_text=True)
+    assert "Contract test for amounts" not in client.get(
+        "/prevention?guard_health=alive").get_data(as_text=True)
     page = client.get(f"/prevention/{item.id}").get_data(as_text=True)
     assert 'data-testid="guard-flag"' in page and "its last run on its branch failed" in page
     assert "acme/checkout · contract-tests on the default branch" in page

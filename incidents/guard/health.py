@@ -193,6 +193,19 @@ def verified_item_ids(*, now: datetime, watch_window_days: int, sql: str) -> Sel
             .where(_verified(window, watch_window_days)))
 
 
+def items_in_health(session: Session, *, health: str, now: datetime,
+                    watch_window_days: int) -> Select:
+    """Ids of the items whose guard is in `health` now; `broken`: done items flagged for a
+    failing, stale or test-missing guard (the board's filter)."""
+    found = guarded_items(session, now=now, watch_window_days=watch_window_days).subquery()
+    if health == "broken":
+        return select(found.c.item_id).where(
+            found.c.health.in_([h.value for h in BROKEN]),
+            found.c.item_id.in_(select(PreventionItem.id).where(
+                PreventionItem.status == PreventionStatus.DONE)))
+    return select(found.c.item_id).where(found.c.health == Health(health).value)
+
+
 @dataclass(frozen=True)
 class GuardView:
     """What a page or the API shows of an item's guard and outcome."""

@@ -160,6 +160,10 @@ class ItemQuery(PageArgs):
     overdue = ma.fields.Boolean()
     outcome = ma.fields.String(validate=ma.validate.OneOf([o.value for o in Outcome]))
     incident_id = ma.fields.Integer(validate=_an_id)
+    guard_health = ma.fields.String(
+        validate=ma.validate.OneOf([h.value for h in Health] + ["broken"]),
+        metadata={"description": "Items whose guard is in this health now; `broken`: done "
+                                 "items whose guard is failing, stale or missing its test"})
 
 
 ItemPage = page_schema(ItemOut, "PreventionItemPage")

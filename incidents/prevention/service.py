@@ -16,6 +16,7 @@ from incidents.db import utcnow
 from incidents.errors import InvalidInput, NotFound, Refused, parse_choice
 from incidents.guard import health as guard_health
 from incidents.guard import service as guards
+from incidents.guard.models import Health
 from incidents.incident.models import Incident
 from incidents.line import service as line
 from incidents.prevention.models import (
@@ -262,10 +263,11 @@ class ItemFilter:
     overdue: bool | None = None
     outcome: str | None = None
     incident_id: int | None = None
+    guard_health: str | None = None  # a guard.models.Health value, or "broken"
 
 
 def filtered(query: Select, filters: ItemFilter, *, today: date, now: datetime,
-             watch_window_days: int, sql: str) -> Select:
+             watch_window_days: int, session: Session) -> Select:
     """Apply the board's and the API's filters to a query over PreventionItem."""
     if filters.team:
         query = query.where(PreventionItem.owner_team_id.in_(
@@ -286,7 +288,13 @@ def filtered(query: Select, filters: ItemFilter, *, today: date, now: datetime,
         query = query.where(clause if filters.overdue else ~clause)
     if filters.outcome:
         outcome = parse_choice(Outcome, filters.outcome, "outcome")
-        query = query.where(outcome_clause(outcome, now, watch_window_days, sql))
+        query = query.where(outcome_clause(outcome, now, watch_window_days, dialect(session)))
+    if filters.guard_health:
+        health = filters.guard_health
+        if health != "broken":
+            health = parse_choice(Health, health, "guard_health").value
+        query = query.where(PreventionItem.id.in_(guard_health.items_in_health(
+            session, health=health, now=now, watch_window_days=watch_window_days)))
     if filters.incident_id is not None:
         query = query.where(exists().where(
             PreventionLink.prevention_item_id == PreventionItem.id,
@@ -305,7 +313,7 @@ def search(*, session: Session, filters: ItemFilter, today: date, now: datetime,
            limit: int = 50) -> tuple[list[PreventionItem], int | None]:
     """Items newest first, a page at a time (keyset on id); the cursor is None at the end."""
     query = filtered(_loaded(select(PreventionItem)), filters, today=today, now=now,
-                     watch_window_days=watch_window_days, sql=dialect(session)
+                     watch_window_days=watch_window_days, session=session
                      ).order_by(PreventionItem.id.desc())
     if before is not None:
         query = query.where(PreventionItem.id < before)
@@ -329,7 +337,7 @@ def board(*, session: Session, filters: ItemFilter, today: date, now: datetime,
     if team_id is not None:
         order.insert(0, case((PreventionItem.owner_team_id == team_id, 0), else_=1))
     query = filtered(_loaded(select(PreventionItem)), filters, today=today, now=now,
-                     watch_window_days=watch_window_days, sql=dialect(session)).order_by(*order)
+                     watch_window_days=watch_window_days, session=session).order_by(*order)
     rows = list(session.scalars(query.offset((max(page, 1) - 1) * per_page).limit(per_page + 1)))
     return rows[:per_page], len(rows) > per_page
 

@@ -12,7 +12,7 @@ from incidents.db import get_session
 from incidents.errors import DomainError
 from incidents.guard import service as guards
 from incidents.guard import views as guard_views
-from incidents.guard.models import Provider
+from incidents.guard.models import Health, Provider
 from incidents.line import service as line
 from incidents.prevention import service
 from incidents.prevention.api import clock
@@ -22,7 +22,8 @@ from incidents.prevention.models import Outcome, PreventionItem, PreventionKind,
 bp = Blueprint("prevention", __name__)
 
 PAGE_SIZE = 50
-FILTERS = ("team", "status", "kind", "strength", "station_id", "overdue", "outcome")
+FILTERS = ("team", "status", "kind", "strength", "station_id", "overdue", "outcome",
+           "guard_health")
 
 
 def _filters() -> service.ItemFilter:
@@ -32,7 +33,7 @@ def _filters() -> service.ItemFilter:
         team=args.get("team") or None, status=args.get("status") or None,
         kind=args.get("kind") or None, strength=args.get("strength", type=int),
         station_id=args.get("station_id", type=int), overdue=overdue,
-        outcome=args.get("outcome") or None)
+        outcome=args.get("outcome") or None, guard_health=args.get("guard_health") or None)
 
 
 def _station_choices() -> list[SelectChoice]:
@@ -57,7 +58,7 @@ def board():
     return render_template(
         "prevention/board.html", items=items, more=more, page=page, current=current,
         form=form, clock=clock(), statuses=list(PreventionStatus), kinds=list(PreventionKind),
-        guards=guard_views.views_for(items),
+        guards=guard_views.views_for(items), healths=[h.value for h in Health],
         outcomes=list(Outcome), stations=line.stations(session=db, include_removed=True),
         teams=list(db.scalars(select(Team.name).order_by(Team.name))),
     )
