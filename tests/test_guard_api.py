@@ -94,6 +94,8 @@ def test_a_link_to_a_run_takes_its_check_from_the_run_received(api, client, item
     guard = api.patch(item_url, json={"guard_url": link}).json["guard"]
     assert (guard["provider"], guard["name"], guard["branch"]) == ("github", "contract-tests",
                                                                    "release")
+    assert (guard["last_run_at"], guard["last_passed_at"]) == (
+        "2026-11-20T09:30:00+00:00", "2026-11-20T09:30:00+00:00")
     job = payloads.gitlab_build(build_id=1977, name="unit", status="success", at=AT)
     client.post("/hooks/gitlab", **gitlab_delivery("Job Hook", job, token=GITLAB_TOKEN))
     guard = api.patch(item_url, json={

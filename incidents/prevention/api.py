@@ -49,11 +49,6 @@ def _view(item: PreventionItem) -> guard_health.GuardView:
     return item.guard_view
 
 
-def _outcome(item: PreventionItem) -> str | None:
-    outcome = _view(item).outcome
-    return outcome.value if outcome else None
-
-
 class GuardOut(ma.Schema):
     provider = ma.fields.String(required=True,
                                 validate=ma.validate.OneOf([p.value for p in Provider]))
@@ -65,19 +60,18 @@ class GuardOut(ma.Schema):
                               metadata={"description": "null: the default branch"})
     url = ma.fields.String(allow_none=True)
     health = ma.fields.String(required=True, validate=ma.validate.OneOf([h.value for h in Health]))
-    last_run_at = ma.fields.AwareDateTime(allow_none=True)
-    last_passed_at = ma.fields.AwareDateTime(allow_none=True)
-    stale_after_days = ma.fields.Integer(metadata={"description": "N: days without a passing "
-                                                                  "run (or confirmation)"})
-    verified = ma.fields.Boolean(metadata={"description": "Stayed alive through the watch "
-                                                          "window (what makes an item held)"})
+    last_run_at = ma.fields.AwareDateTime(allow_none=True, required=True)
+    last_passed_at = ma.fields.AwareDateTime(allow_none=True, required=True)
+    stale_after_days = ma.fields.Integer(required=True, metadata={
+        "description": "N: days without a passing run (or confirmation) before stale"})
+    verified = ma.fields.Boolean(required=True, metadata={
+        "description": "Stayed alive through the watch window (what makes an item held)"})
 
 
-def _guard(item: PreventionItem) -> dict | None:
-    if item.guard is None:
-        return None
-    view = _view(item)
+def _guard_out(item: PreventionItem, view: guard_health.GuardView) -> dict | None:
     guard = item.guard
+    if guard is None:
+        return None
     return {"provider": guard.provider, "repository": guard.repository, "name": guard.name,
             "test_id": guard.test_id, "branch": guard.branch, "url": guard.url,
             "health": view.health, "last_run_at": view.last_run_at,
@@ -113,19 +107,27 @@ class ItemOut(ma.Schema):
     dropped_reason = ma.fields.String(allow_none=True)
     guard_url = ma.fields.String(allow_none=True, required=True,
                                  metadata={"description": "The guard's link (see guard)"})
-    guard = ma.fields.Function(_guard, allow_none=True, required=True,
-                               metadata={"description": "What runs to prove the item, and "
-                                                        "its health"})
-    guard_broken = ma.fields.Function(lambda i: _view(i).flagged, required=True, metadata={
+    guard = ma.fields.Nested(GuardOut, attribute="guard_out", allow_none=True, required=True,
+                             metadata={"description": "What runs to prove the item, and its "
+                                                      "health"})
+    guard_broken = ma.fields.Function(lambda i: i.guard_view.flagged, required=True, metadata={
         "description": "Done, and its guard is failing, stale or missing its test"})
     completed_at = ma.fields.AwareDateTime(allow_none=True, required=True)
     escaped_at = ma.fields.AwareDateTime(allow_none=True, required=True)
     escaped_by_incident_id = ma.fields.Integer(allow_none=True)
     overdue = ma.fields.Function(lambda i: i.is_overdue(utcnow().date()), required=True)
-    outcome = ma.fields.Function(_outcome, allow_none=True, required=True,
-                                 metadata={"enum": [o.value for o in Outcome] + [None]})
+    outcome = ma.fields.Function(
+        lambda i: i.guard_view.outcome.value if i.guard_view.outcome else None,
+        allow_none=True, required=True, metadata={"enum": [o.value for o in Outcome] + [None]})
     incident_ids = ma.fields.List(ma.fields.Integer(), required=True)
     created_at = ma.fields.AwareDateTime(required=True)
+
+    @ma.pre_dump
+    def _with_guard(self, item: PreventionItem, **_kwargs) -> PreventionItem:
+        # Lists are given their guards' health in one statement (with_guard_views); a single
+        # item gets its own here.
+        item.guard_out = _guard_out(item, _view(item))
+        return item
 
 
 class ItemCreate(ma.Schema):
