@@ -22,7 +22,7 @@ the API, the notices and the report all read it from here.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import (
     Select,
@@ -73,10 +73,10 @@ def days_expr():
         else_=func.coalesce(GuardSettings.stale_after_days, DEFAULT_STALE_AFTER_DAYS))
 
 
-def _matches_run():
+def _matches_run(name_column):
+    """A run of the guard's check on the branch that counts, with a verdict (or tests)."""
     return and_(
-        GuardRun.repository == Guard.repository,
-        or_(GuardRun.name == Guard.name, GuardRun.path == Guard.name),
+        GuardRun.repository == Guard.repository, name_column == Guard.name,
         or_(GuardRun.branch == Guard.branch,
             and_(Guard.branch.is_(None), GuardRun.on_default_branch.is_(True))),
         GuardRun.result.in_([v.value for v in VERDICTS]),
@@ -84,17 +84,31 @@ def _matches_run():
 
 
 def evidence(now: datetime, item_ids=None):
-    """(guard_id, at, verdict) for every run or confirmation that speaks for a guard."""
+    """(guard_id, at, verdict) for every run or confirmation that speaks for a guard.
+
+    A CTE, computed once however often a statement reads it. Runs are matched by name and,
+    separately, by workflow file, so each join walks an index instead of an OR.
+    """
     verdict = case(
         (Guard.test_id.is_(None), GuardRun.result),
         (GuardRunTest.result.in_([v.value for v in VERDICTS]), GuardRunTest.result),
         else_=literal(MISSING))
-    runs = (select(Guard.id.label("guard_id"), GuardRun.completed_at.label("at"),
-                   type_coerce(verdict, String).label("verdict"))
-            .select_from(Guard).join(GuardRun, _matches_run())
-            .outerjoin(GuardRunTest, and_(GuardRunTest.run_id == GuardRun.id,
-                                          GuardRunTest.test_id == Guard.test_id))
-            .where(Guard.provider != Provider.MANUAL, GuardRun.completed_at <= _now(now)))
+
+    def runs(name_column, *extra):
+        query = (select(Guard.id.label("guard_id"), GuardRun.completed_at.label("at"),
+                        type_coerce(verdict, String).label("verdict"))
+                 .select_from(Guard).join(GuardRun, _matches_run(name_column))
+                 .outerjoin(GuardRunTest, and_(GuardRunTest.run_id == GuardRun.id,
+                                               GuardRunTest.test_id == Guard.test_id))
+                 .where(Guard.provider != Provider.MANUAL, GuardRun.completed_at <= _now(now),
+                        *extra))
+        if item_ids is not None:
+            query = query.where(Guard.prevention_item_id.in_(item_ids))
+        return query
+
+    by_name = runs(GuardRun.name)
+    # A workflow named by its file; a run whose name is that file too was matched above.
+    by_file = runs(GuardRun.path, GuardRun.name != Guard.name)
     confirmed = case((GuardConfirmation.in_place.is_(True), literal(RunResult.PASSED.value)),
                      else_=literal(RunResult.FAILED.value))
     confirmations = (select(Guard.id, GuardConfirmation.confirmed_at,
@@ -104,22 +118,29 @@ def evidence(now: datetime, item_ids=None):
                      .where(Guard.provider == Provider.MANUAL,
                             GuardConfirmation.confirmed_at <= _now(now)))
     if item_ids is not None:
-        runs = runs.where(Guard.prevention_item_id.in_(item_ids))
         confirmations = confirmations.where(Guard.prevention_item_id.in_(item_ids))
-    return union_all(runs, confirmations).subquery("evidence")
+    return union_all(by_name, by_file, confirmations).cte()
 
 
 def _latest(found):
-    """Each guard's last evidence, and its last pass."""
-    rank = func.row_number().over(partition_by=found.c.guard_id,
-                                  order_by=(found.c.at.desc(), found.c.verdict))
-    passed = func.max(case((found.c.verdict == RunResult.PASSED.value, found.c.at))).over(
-        partition_by=found.c.guard_id)
-    ranked = select(found.c.guard_id, found.c.at, found.c.verdict, rank.label("rank"),
-                    type_coerce(passed, UTCDateTime).label("last_passed_at")).subquery()
-    return (select(ranked.c.guard_id, type_coerce(ranked.c.at, UTCDateTime).label("at"),
-                   ranked.c.verdict, ranked.c.last_passed_at)
-            .where(ranked.c.rank == 1).subquery("latest"))
+    """Each guard's last evidence, its verdict, and its last pass: one GROUP BY, no window.
+
+    The last verdict is the one whose latest time is the last time (a failure wins a tie).
+    """
+    def last(verdict=None):
+        at = found.c.at if verdict is None else case((found.c.verdict == verdict, found.c.at))
+        return type_coerce(func.max(at), UTCDateTime)
+
+    per_guard = select(found.c.guard_id, last().label("at"),
+                       last(RunResult.FAILED.value).label("failed_at"),
+                       last(MISSING).label("missing_at"),
+                       last(RunResult.PASSED.value).label("last_passed_at")
+                       ).group_by(found.c.guard_id).subquery()
+    verdict = case((per_guard.c.failed_at == per_guard.c.at, RunResult.FAILED.value),
+                   (per_guard.c.missing_at == per_guard.c.at, MISSING),
+                   else_=RunResult.PASSED.value)
+    return select(per_guard.c.guard_id, per_guard.c.at, verdict.label("verdict"),
+                  per_guard.c.last_passed_at).subquery("latest")
 
 
 def _through_window(found, watch_window_days: int, sql: str):
@@ -163,29 +184,37 @@ def _health(latest, now: datetime, sql: str):
 
 
 def guarded_items(session: Session, *, now: datetime, watch_window_days: int,
-                  item_ids=None) -> Select:
+                  item_ids=None, with_verified: bool = True) -> Select:
     """A select over items (outer-joined to their guard) with the labelled columns `guard_id`,
-    `health`, `last_run_at`, `last_passed_at`, `days` and `verified`; filter and group it."""
+    `health`, `last_run_at`, `last_passed_at`, `days` and (unless left out, as counts of
+    health do) `verified`; filter and group it. `item_ids` (ids or a select of them) limits
+    the runs looked at to those items' guards."""
     sql = dialect(session)
     found = evidence(now, item_ids)
     latest = _latest(found)
+    query = (select(PreventionItem.id.label("item_id"), Guard.id.label("guard_id"),
+                    _health(latest, now, sql).label("health"),
+                    latest.c.at.label("last_run_at"), latest.c.last_passed_at,
+                    days_expr().label("days"))
+             .select_from(PreventionItem)
+             .outerjoin(Guard, Guard.prevention_item_id == PreventionItem.id)
+             .outerjoin(GuardSettings, GuardSettings.team_id == PreventionItem.owner_team_id)
+             .outerjoin(latest, latest.c.guard_id == Guard.id))
+    if not with_verified:
+        return query
     window = _through_window(found, watch_window_days, sql)
     verified = case((_verified(window, watch_window_days), True), else_=False)
-    return (select(PreventionItem.id.label("item_id"), Guard.id.label("guard_id"),
-                   _health(latest, now, sql).label("health"),
-                   latest.c.at.label("last_run_at"), latest.c.last_passed_at,
-                   days_expr().label("days"), verified.label("verified"))
-            .select_from(PreventionItem)
-            .outerjoin(Guard, Guard.prevention_item_id == PreventionItem.id)
-            .outerjoin(GuardSettings, GuardSettings.team_id == PreventionItem.owner_team_id)
-            .outerjoin(latest, latest.c.guard_id == Guard.id)
+    return (query.add_columns(verified.label("verified"))
             .outerjoin(window, window.c.guard_id == Guard.id))
 
 
 def verified_item_ids(*, now: datetime, watch_window_days: int, sql: str) -> Select:
     """Ids of the items whose guard stayed alive through their watch window (for outcome
-    filters and counts)."""
-    window = _through_window(evidence(now), watch_window_days, sql)
+    filters and counts): only items done for longer than the window are looked at."""
+    decided = select(PreventionItem.id).where(
+        PreventionItem.status == PreventionStatus.DONE,
+        PreventionItem.completed_at <= now - timedelta(days=watch_window_days))
+    window = _through_window(evidence(now, decided), watch_window_days, sql)
     return (select(Guard.prevention_item_id)
             .join(window, window.c.guard_id == Guard.id)
             .join(PreventionItem, PreventionItem.id == Guard.prevention_item_id)
@@ -197,7 +226,8 @@ def items_in_health(session: Session, *, health: str, now: datetime,
                     watch_window_days: int) -> Select:
     """Ids of the items whose guard is in `health` now; `broken`: done items flagged for a
     failing, stale or test-missing guard (the board's filter)."""
-    found = guarded_items(session, now=now, watch_window_days=watch_window_days).subquery()
+    found = guarded_items(session, now=now, watch_window_days=watch_window_days,
+                          with_verified=False).subquery()
     if health == "broken":
         return select(found.c.item_id).where(
             found.c.health.in_([h.value for h in BROKEN]),

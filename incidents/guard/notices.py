@@ -63,7 +63,7 @@ def check(*, session: Session, now: datetime, watch_window_days: int,
     if item_ids is not None and not item_ids:
         return []
     query = (guard_health.guarded_items(session, now=now, watch_window_days=watch_window_days,
-                                        item_ids=item_ids)
+                                        item_ids=item_ids, with_verified=False)
              .add_columns(Guard.announced_health, PreventionItem.owner_team_id)
              .where(PreventionItem.status == PreventionStatus.DONE, Guard.id.is_not(None)))
     if item_ids is not None:

@@ -237,19 +237,28 @@ def overdue_clause(today: date) -> ColumnElement[bool]:
                 PreventionItem.status.not_in([PreventionStatus.DONE, PreventionStatus.DROPPED]))
 
 
+def _done_not_escaped() -> ColumnElement[bool]:
+    return and_(PreventionItem.status == PreventionStatus.DONE,
+                PreventionItem.escaped_at.is_(None), PreventionItem.completed_at.is_not(None))
+
+
+def quiet_clause(now: datetime, watch_window_days: int) -> ColumnElement[bool]:
+    """Done, its watch window over, never escaped: held or unverified, as its guard says."""
+    since = now - timedelta(days=watch_window_days)
+    return and_(_done_not_escaped(), PreventionItem.completed_at <= since)
+
+
 def outcome_clause(outcome: Outcome | str, now: datetime, watch_window_days: int,
                    sql: str) -> ColumnElement[bool]:
-    since = now - timedelta(days=watch_window_days)
-    done = and_(PreventionItem.status == PreventionStatus.DONE,
-                PreventionItem.escaped_at.is_(None), PreventionItem.completed_at.is_not(None))
     if outcome in (Outcome.HELD, Outcome.UNVERIFIED):
         verified = PreventionItem.id.in_(guard_health.verified_item_ids(
             now=now, watch_window_days=watch_window_days, sql=sql))
-        return and_(done, PreventionItem.completed_at <= since,
+        return and_(quiet_clause(now, watch_window_days),
                     verified if outcome == Outcome.HELD else ~verified)
+    since = now - timedelta(days=watch_window_days)
     return {
         Outcome.ESCAPED: PreventionItem.escaped_at.is_not(None),
-        Outcome.WATCHING: and_(done, PreventionItem.completed_at > since),
+        Outcome.WATCHING: and_(_done_not_escaped(), PreventionItem.completed_at > since),
     }[Outcome(outcome)]
 
 

@@ -17,7 +17,7 @@ import io
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
-from sqlalchemy import case, exists, func, or_, select
+from sqlalchemy import and_, case, exists, func, or_, select
 from sqlalchemy.orm import Session
 
 from incidents.auth.models import Team
@@ -217,15 +217,24 @@ def _prevention(session: Session, filters: ReportFilter, now: datetime,
         return _flag(prevention.outcome_clause(value, now, watch_window_days, sql)
                      ).label(value.value)
 
+    # Held or unverified, from one look at the guards (outcome_clause would take two).
+    verified = guard_health.verified_item_ids(now=now, watch_window_days=watch_window_days,
+                                              sql=sql).subquery()
+    quiet = prevention.quiet_clause(now, watch_window_days)
+    proven = verified.c.prevention_item_id.is_not(None)
+
     rows = (select(_flag(done).label("done"), _flag(dropped).label("dropped"),
                    _flag(prevention.overdue_clause(now.date())).label("overdue"),
                    case((done, strength), else_=0).label("done_strength"),
                    case((dropped, 0), else_=strength).label("open_strength"),
-                   outcome(Outcome.HELD), outcome(Outcome.UNVERIFIED), outcome(Outcome.ESCAPED),
-                   outcome(Outcome.WATCHING),
+                   _flag(and_(quiet, proven)).label("held"),
+                   _flag(and_(quiet, ~proven)).label("unverified"),
+                   outcome(Outcome.ESCAPED), outcome(Outcome.WATCHING),
                    case((done, seconds_between(PreventionItem.created_at,
                                                PreventionItem.completed_at, sql) / 86400))
                    .label("days_to_done"))
+            .select_from(PreventionItem)
+            .outerjoin(verified, verified.c.prevention_item_id == PreventionItem.id)
             .where(*where))
     (row,) = grouped(session, rows, medians=("days_to_done",),
                      sums=("done", "dropped", "overdue", "done_strength", "open_strength",
@@ -254,9 +263,12 @@ HEALTHS = [h.value for h in Health] + ["no_guard"]
 def _guard_health(session: Session, filters: ReportFilter, now: datetime,
                   watch_window_days: int) -> dict:
     """Done items' guard health per station and per owner team, in one statement."""
-    items = (guard_health.guarded_items(session, now=now, watch_window_days=watch_window_days)
+    population = select(PreventionItem.id).where(PreventionItem.status == PreventionStatus.DONE,
+                                                  *_items_where(filters))
+    items = (guard_health.guarded_items(session, now=now, watch_window_days=watch_window_days,
+                                        item_ids=population, with_verified=False)
              .add_columns(PreventionItem.station_id, PreventionItem.owner_team_id)
-             .where(PreventionItem.status == PreventionStatus.DONE, *_items_where(filters))
+             .where(PreventionItem.id.in_(population))
              .subquery())
     rows = session.execute(
         select(items.c.station_id, Station.name, Team.name, items.c.health, func.count())
