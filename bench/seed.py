@@ -105,9 +105,10 @@ def seed(engine: Engine, *, incidents: int, big_timeline: int = BIG_TIMELINE, se
     # In foreign-key order; prevention_links has no id of its own.
     tables = [m.Incident.__table__, m.TimelineEvent.__table__, m.Review.__table__,
               m.ReviewRevision.__table__, m.StationFinding.__table__,
-              m.PreventionItem.__table__, m.PreventionLink.__table__,
+              m.PreventionItem.__table__, m.PreventionLink.__table__, m.Guard.__table__,
               m.RecurrenceLink.__table__]
-    keyed = [t for t in tables if "id" in t.c] + [m.Team.__table__, m.User.__table__]
+    keyed = [t for t in tables if "id" in t.c] + [m.Team.__table__, m.User.__table__,
+                                                  m.GuardRun.__table__]
     now = datetime.now(UTC).replace(microsecond=0)
     first = now - timedelta(days=365 * YEARS)
     with engine.begin() as conn:
@@ -149,6 +150,8 @@ def seed(engine: Engine, *, incidents: int, big_timeline: int = BIG_TIMELINE, se
             conn.execute(update(items).where(items.c.id == bindparam("item_id"))
                          .values(escaped_at=bindparam("at"),
                                  escaped_by_incident_id=bindparam("by")), escapes)
+        conn.execute(insert(m.GuardRun.__table__), _guard_runs(rng, ids, team_ids, now,
+                                                               incidents))
         _after_bulk_load(conn, keyed)
     step = max(1, incidents // 40)
     return Seeded(incidents=incidents, big_incident_id=big_id, big_events=big_timeline,
@@ -321,15 +324,46 @@ def _item(rng, rows, ids, created, now, team_id, station_id, *, structural, rule
         "due_date": (created + timedelta(days=rng.randint(14, 60))).date(),
         "tracker_url": f"https://tracker.example/ISSUE-{item_id}", "status": status,
         "dropped_reason": "superseded" if status == "dropped" else None,
-        "guard_url": f"https://ci.example/checks/{item_id}"
-        if status == "done" and kind in GUARDED else None,
         "completed_at": completed, "escaped_at": None, "escaped_by_incident_id": None,
         "last_reminded_at": None, "created_at": created, "updated_at": completed or created,
         "created_by_id": None,
     })
+    if status == "done" and kind in GUARDED:
+        # Guarded by one of the team's CI checks, whose runs _guard_runs writes.
+        rows["guards"].append({
+            "id": ids.take(m.Guard.__table__), "prevention_item_id": item_id,
+            "provider": "github", "repository": f"bench/repo-{team_id}",
+            "name": f"check-{rng.randrange(GUARD_CHECKS)}", "test_id": None, "branch": None,
+            "url": None, "created_at": completed, "announced_health": None,
+            "announcements": 0})
     if rule is not None:
         rule.items.append((item_id, kind, completed))
     return item_id
+
+
+GUARD_CHECKS = 20  # CI checks per team that guards name
+
+
+def _guard_runs(rng, ids, team_ids, now, incidents) -> list[dict]:
+    """Weekly runs of each team's checks on main over the last 120 days (a few failing, some
+    checks stopped a month ago), and a pull request's run for every main one."""
+    rows = []
+    for team_id in team_ids:
+        for check in range(min(GUARD_CHECKS, max(2, incidents // 500))):
+            stopped = 30 if check % 7 == 3 else 0
+            for week in range(stopped // 7, 120 // 7):
+                at = now - timedelta(days=7 * week, hours=rng.randrange(24))
+                for branch in ("main", f"pr-{week}"):
+                    run_id = ids.take(m.GuardRun.__table__)
+                    rows.append({
+                        "id": run_id, "source": "github", "kind": "check_run",
+                        "run_key": f"bench:{run_id}", "repository": f"bench/repo-{team_id}",
+                        "name": f"check-{check}", "path": None, "branch": branch,
+                        "on_default_branch": branch == "main",
+                        "result": "failed" if rng.random() < 0.05 else "passed",
+                        "completed_at": at, "url": None, "external_id": str(run_id),
+                        "has_tests": False, "received_at": at})
+    return rows
 
 
 def _after_bulk_load(conn, keyed) -> None:

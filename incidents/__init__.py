@@ -89,6 +89,7 @@ def register_extensions(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     from incidents import api
     from incidents.auth.views import bp as auth_views
+    from incidents.guard.views import bp as guard_views
     from incidents.hooks.api import blp as hooks_api
     from incidents.hooks.views import bp as hooks_views
     from incidents.hooks.webhooks import init_app as webhooks
@@ -113,7 +114,7 @@ def register_blueprints(app: Flask) -> None:
 
     for blueprint in (auth_views, incident_views, line_views, review_views, prevention_views,
                       recurrence_views, report_views, hooks_views, outbox_views,
-                      tracker_views):
+                      tracker_views, guard_views):
         app.register_blueprint(blueprint)
     outbox.load_handlers()  # what each kind of job is, for the pages that show dead ones
     # Machine endpoints authenticate with signatures (Slack) and tokens (API, hooks), not

@@ -162,6 +162,7 @@ def demo_command():
 
 def init_app(app: Flask) -> None:
     from incidents.dataport import export_command, import_command
+    from incidents.guard.cli import guards_cli
     from incidents.outbox.cli import worker_command
     from incidents.review.cli import reviews_cli
     from incidents.tracker.cli import trackers_cli
@@ -176,3 +177,4 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(trackers_cli)
     app.cli.add_command(worker_command)
     app.cli.add_command(reviews_cli)
+    app.cli.add_command(guards_cli)

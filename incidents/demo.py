@@ -11,6 +11,7 @@ from incidents import demo_reviews
 from incidents.auth import service as auth
 from incidents.auth.models import Role, User
 from incidents.db import utcnow
+from incidents.guard import demo as guard_demo
 from incidents.incident import service as incidents
 from incidents.line import service as line
 from incidents.timeline import service as timeline
@@ -131,4 +132,5 @@ def load(*, session: Session) -> bool:
     session.flush()
     demo_reviews.load(session=session, author=users[Role.REVIEWER])
     tracker_demo.load(session=session, now=now)
+    guard_demo.load(session=session, now=now)
     return True

@@ -3,6 +3,13 @@
 from incidents.audit.models import AuditEntry
 from incidents.auth.models import ApiToken, LoginAttempt, Role, Scope, Team, User
 from incidents.db import Base
+from incidents.guard.models import (
+    Guard,
+    GuardConfirmation,
+    GuardRun,
+    GuardRunTest,
+    GuardSettings,
+)
 from incidents.hooks.models import PagingSignal, SenderSettings
 from incidents.inbox.models import Delivery, RejectedDelivery
 from incidents.incident.models import (
@@ -37,7 +44,8 @@ from incidents.tracker.models import IssueState, Tracker, TrackerLink, Vendor
 
 __all__ = [
     "ApiToken", "AuditEntry", "Base", "ChangeOrigin", "DefectClass", "Delivery",
-    "DetectionMethod", "DismissedCandidate", "EventKind", "Incident", "IssueState", "JobState",
+    "DetectionMethod", "DismissedCandidate", "EventKind", "Guard", "GuardConfirmation",
+    "GuardRun", "GuardRunTest", "GuardSettings", "Incident", "IssueState", "JobState",
     "KeptBlameFlag", "LoginAttempt", "MissReason", "OutboxJob", "Outcome", "PagingSignal",
     "PreventionItem", "PreventionKind", "PreventionLink", "PreventionStatus", "RecurrenceLink",
     "RejectedDelivery", "Review", "ReviewRevision", "ReviewState", "Role", "Scope",

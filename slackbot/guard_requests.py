@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from flask import current_app
 
-from incidents.db import new_session
+from incidents.appdb import new_session
 from incidents.outbox import service as outbox
 from incidents.prevention.models import PreventionItem, PreventionStatus
 from incidents.tracker.service import GUARD_REQUEST

@@ -539,7 +539,7 @@ PROJECTS = {"github": ("payments", "acme/checkout"), "jira": ("platform", "OPS")
 
 def configure_tracker(app, vendor: str, *, credential: str | None = None):
     """Give the vendor's team (payments / platform / search) its tracker; returns the team."""
-    from incidents.db import new_session
+    from incidents.appdb import new_session
     from incidents.tracker import service as trackers
 
     team, project = PROJECTS[vendor]
@@ -566,7 +566,7 @@ def make_item(session, team: str, *, kind: str = "detect", title: str = "Contrac
 
 def run_job(app, job, **kwargs):
     """Run one tracker job in a transaction of its own, as the worker does; its result."""
-    from incidents.db import new_session
+    from incidents.appdb import new_session
 
     with app.app_context(), new_session() as session:
         result = job(session=session, **kwargs)

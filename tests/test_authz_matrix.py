@@ -122,6 +122,7 @@ MATRIX: dict[str, Policy] = {
     "POST /prevention/<int:item_id>/status": page("responder"),
     "POST /prevention/<int:item_id>/tracker-issue": page("responder"),
     "POST /prevention/<int:item_id>/tracker-link": page("responder"),
+    "POST /prevention/<int:item_id>/guard/confirmations": page("responder"),
     "GET /reports/recurrence": page("lead"),
     # the signed-in user and admin
     "GET /profile": page("viewer"),
@@ -151,6 +152,8 @@ MATRIX: dict[str, Policy] = {
     "GET /admin/trackers": page("admin"),
     "POST /admin/trackers": page("admin"),
     "POST /admin/trackers/<int:team_id>/remove": page("admin"),
+    "GET /admin/guards": page("admin"),
+    "POST /admin/guards": page("admin"),
     # JSON API
     "GET /api/v1/incidents": READ,
     "POST /api/v1/incidents": WRITE,
@@ -186,6 +189,7 @@ MATRIX: dict[str, Policy] = {
     "POST /hooks/grafana": HOOK,
     "POST /hooks/opsgenie": HOOK,
     "POST /hooks/pagerduty": HOOK,
+    "POST /hooks/ci": HOOK,
     "POST /hooks/github": SIGNED,
     "POST /hooks/gitlab": SIGNED,
     "POST /hooks/jira": SIGNED,

@@ -53,13 +53,32 @@ def fill_every_table(session: Session) -> None:
     item = m.PreventionItem(title="Contract test for amounts " + odd, kind="detect",
                             station_id=station.id, due_date=date(2026, 12, 31),
                             tracker_url="https://tracker.example/LC-1", status="done",
-                            guard_url="https://ci.example/job/1", completed_at=stamp,
+                            completed_at=stamp,
                             escaped_at=stamp + timedelta(days=1),
                             escaped_by_incident_id=second.id, owner_team=auth.team_named(
                                 session=session, name="payments"))
     session.add(item)
     session.flush()
     session.add(m.PreventionLink(incident_id=first.id, prevention_item_id=item.id))
+    guard = m.Guard(prevention_item_id=item.id, provider="github", repository="acme/payments",
+                    name="contract " + odd[:40], test_id="Amounts.test_cents", branch=None,
+                    url="https://ci.example/job/1", announced_health="failing", announcements=1)
+    manual = m.PreventionItem(title="NOT NULL on amounts", kind="eliminate", status="done",
+                              completed_at=stamp)
+    session.add_all([guard, manual])
+    session.flush()
+    run = m.GuardRun(source="github", kind="check_run", run_key="check_run:1:" + odd[:20],
+                     repository="acme/payments", name=guard.name, branch="main",
+                     on_default_branch=True, result="passed", completed_at=stamp,
+                     external_id="1", has_tests=True)
+    session.add(run)
+    session.add(m.Guard(prevention_item_id=manual.id, provider="manual", name="orders.amount"))
+    session.flush()
+    session.add(m.GuardRunTest(run_id=run.id, test_id="Amounts.test_cents", result="passed"))
+    session.add(m.GuardConfirmation(guard_id=guard.id, confirmed_at=stamp, in_place=False,
+                                    note=odd, user_id=admin.id, actor_label="admin"))
+    session.add(m.GuardSettings(team_id=item.owner_team_id, stale_after_days=7,
+                                confirm_every_days=45))
     session.add(m.RecurrenceLink(incident_id=second.id, earlier_incident_id=first.id,
                                  reasons="same service\nsame class", confirmed_by_id=admin.id))
     session.add(m.DismissedCandidate(incident_id=second.id, candidate_id=first.id,

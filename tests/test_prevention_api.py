@@ -117,15 +117,17 @@ def test_list_filters_and_pages(api, session):
     assert len({i["id"] for i in first["items"] + second["items"]}) == 3
 
 
-def test_outcome_filter_finds_held_items(api, session):
+def test_outcome_filter_finds_quiet_items_without_a_proven_guard_unverified(api, session):
     item_id = create(api, kind="contain").json["id"]
     api.patch(f"/api/v1/prevention-items/{item_id}", json={"status": "done"})
     item = service.get(session=session, item_id=item_id)
     item.completed_at = utcnow() - timedelta(days=91)
     session.commit()
-    assert [i["id"] for i in api.get("/api/v1/prevention-items?outcome=held").json["items"]] == [
-        item_id]
-    assert api.get(f"/api/v1/prevention-items/{item_id}").json["outcome"] == "held"
+    # No guard proved it through the watch window: quiet, but never silently held.
+    assert [i["id"] for i in api.get(
+        "/api/v1/prevention-items?outcome=unverified").json["items"]] == [item_id]
+    assert api.get("/api/v1/prevention-items?outcome=held").json["items"] == []
+    assert api.get(f"/api/v1/prevention-items/{item_id}").json["outcome"] == "unverified"
     assert api.get("/api/v1/prevention-items?outcome=watching").json["items"] == []
 
 

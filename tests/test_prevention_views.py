@@ -71,7 +71,7 @@ def test_marking_done_asks_for_the_guard(auth, session, client):
     assert 'name="guard_url"' in page and "required" in page
     refused = client.post(f"/prevention/{item.id}/status", data={"status": "done"},
                           follow_redirects=True)
-    assert "needs its guard_url" in refused.get_data(as_text=True)
+    assert "needs its guard (guard_url)" in refused.get_data(as_text=True)
     session.refresh(item)
     assert item.status == "proposed"
     client.post(f"/prevention/{item.id}/status", data={"status": "done", "guard_url": GUARD})

@@ -176,10 +176,10 @@ def test_recurrence_marks_escaped_only_structural_items_done_before_it_started(s
     assert [item.id for item in confirmed.escaped] == [held_then_failed.id]
     assert held_then_failed.escaped_at is not None
     assert held_then_failed.escaped_by_incident_id == current.id
-    assert held_then_failed.outcome_at(utcnow(), 90) == "escaped"
+    assert held_then_failed.outcome_at(utcnow(), 90, guard_verified=True) == "escaped"
     for untouched in (done_after, advice, open_item, elsewhere):
         assert untouched.escaped_at is None
-    assert done_after.outcome_at(utcnow(), 90) == "watching"
+    assert done_after.outcome_at(utcnow(), 90, guard_verified=True) == "watching"
     entry = session.scalars(select(AuditEntry).where(AuditEntry.action == "prevention.escaped")
                             ).one()
     assert entry.entity_id == held_then_failed.id and entry.detail["incident_id"] == current.id
@@ -188,8 +188,9 @@ def test_recurrence_marks_escaped_only_structural_items_done_before_it_started(s
 def test_item_done_past_its_watch_window_without_recurrence_has_held(session):
     incident = make_incident(session, "Checkout 500s", 200, service_name="checkout")
     item = _done_item(session, incident, "detect", 100)
-    assert item.outcome_at(utcnow(), 90) == "held"
-    assert item.outcome_at(utcnow(), 120) == "watching"
+    assert item.outcome_at(utcnow(), 90, guard_verified=True) == "held"
+    assert item.outcome_at(utcnow(), 90, guard_verified=False) == "unverified"
+    assert item.outcome_at(utcnow(), 120, guard_verified=False) == "watching"
 
 
 def test_candidate_lookup_query_count_does_not_grow_with_history(app, session, scene):

@@ -13,8 +13,8 @@ import pytest
 import requests
 from sqlalchemy import func, select
 
+from incidents.appdb import new_session
 from incidents.audit.models import AuditEntry
-from incidents.db import new_session
 from incidents.inbox.models import Delivery
 from incidents.prevention.models import PreventionItem
 from incidents.tracker import jobs

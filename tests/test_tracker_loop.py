@@ -183,7 +183,7 @@ def test_the_scheduled_reconcile_runs_in_the_worker_and_queues_the_next(app, api
         "owner_team": team}).json["id"]
     api.post(f"/api/v1/prevention-items/{item_id}/tracker-issue")
     with app.app_context():
-        from incidents.db import new_session
+        from incidents.appdb import new_session
         from incidents.tracker import service
 
         with new_session() as db:

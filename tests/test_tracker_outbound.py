@@ -10,8 +10,8 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
+from incidents.appdb import new_session
 from incidents.audit.models import AuditEntry
-from incidents.db import new_session
 from incidents.errors import Conflict, InvalidInput, Refused
 from incidents.prevention.models import PreventionItem
 from incidents.tracker import jobs

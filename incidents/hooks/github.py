@@ -15,6 +15,7 @@ from __future__ import annotations
 from flask import current_app, jsonify, request
 from werkzeug.exceptions import Unauthorized
 
+from incidents.guard import hooks as guard_hooks
 from incidents.hooks import receive, signatures
 from incidents.hooks.events import BadPayload
 from incidents.hooks.webhooks import Consumer, blp, deliver, document
@@ -27,6 +28,8 @@ SIGNATURE_HEADER = "X-Hub-Signature-256"
 # X-GitHub-Event → the consumer that applies it.
 CONSUMERS: dict[str, Consumer] = {
     "issues": github_issues,
+    "check_run": guard_hooks.github_check_run,
+    "workflow_run": guard_hooks.github_workflow_run,
 }
 
 

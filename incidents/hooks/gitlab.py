@@ -16,6 +16,7 @@ from __future__ import annotations
 from flask import current_app, request
 from werkzeug.exceptions import Unauthorized
 
+from incidents.guard import hooks as guard_hooks
 from incidents.hooks import receive, signatures
 from incidents.hooks.events import BadPayload
 from incidents.hooks.webhooks import Consumer, blp, deliver, document
@@ -25,7 +26,10 @@ SENDER = "gitlab"
 TOKEN_HEADER = "X-Gitlab-Token"
 
 # object_kind → the consumer that applies it (pipeline, build, deployment, merge_request).
-CONSUMERS: dict[str, Consumer] = {}
+CONSUMERS: dict[str, Consumer] = {
+    "pipeline": guard_hooks.gitlab_pipeline,
+    "build": guard_hooks.gitlab_build,
+}
 
 
 def verify() -> None:

@@ -73,6 +73,12 @@ def deliver(*, sender: str, key: str, body: dict, consumer: Consumer | None,
 
 
 class WebhookResult(ma.Schema):
+    """The answer; consumers add the ids of the rows a delivery touched, by kind
+    (`Handled.refs`, e.g. `"guard_runs": [12]`), so the object is open."""
+
+    class Meta:
+        unknown = ma.INCLUDE
+
     status = ma.fields.String(required=True,
                               metadata={"description": "applied | duplicate | ignored"})
     message = ma.fields.String(required=True)
@@ -98,6 +104,7 @@ def document(view, *, summary: str, doc: str, schema: dict | None = None):
 
 def init_app() -> Blueprint:
     """The blueprint with every sender's route on it."""
-    from incidents.hooks import github, gitlab, jira, linear  # noqa: F401  (each registers its route)
+    # each registers its route
+    from incidents.hooks import ci, github, gitlab, jira, linear  # noqa: F401
 
     return blp

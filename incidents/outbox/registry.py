@@ -8,4 +8,5 @@ HANDLER_MODULES = [
     "slackbot.jobs",
     "incidents.tracker.jobs",
     "slackbot.guard_requests",
+    "slackbot.guard_notices",
 ]

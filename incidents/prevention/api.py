@@ -9,6 +9,10 @@ from incidents.api import Blueprint, PageArgs, next_url, page_schema, secured, t
 from incidents.appdb import get_session
 from incidents.auth.models import Scope
 from incidents.db import MAX_ID, utcnow
+from incidents.errors import InvalidInput
+from incidents.guard import health as guard_health
+from incidents.guard import service as guards
+from incidents.guard.models import Health, Provider
 from incidents.prevention import service
 from incidents.prevention.models import Outcome, PreventionItem, PreventionKind, PreventionStatus
 from incidents.tracker.schemas import TrackerField
@@ -31,9 +35,60 @@ def clock() -> dict:
     return {"today": now.date(), "now": now, "watch_window_days": watch_window()}
 
 
-def _outcome(item: PreventionItem) -> str | None:
-    outcome = item.outcome_at(utcnow(), watch_window())
-    return outcome.value if outcome else None
+def with_guard_views(items: list[PreventionItem]) -> list[PreventionItem]:
+    """Give each item its guard's health and outcome, for all of them in one statement."""
+    views = guard_health.views(session=get_session(), items=items, now=utcnow(),
+                               watch_window_days=watch_window())
+    for item in items:
+        item.guard_view = views[item.id]
+    return items
+
+
+def _view(item: PreventionItem) -> guard_health.GuardView:
+    if getattr(item, "guard_view", None) is None:
+        with_guard_views([item])
+    return item.guard_view
+
+
+class GuardOut(ma.Schema):
+    provider = ma.fields.String(required=True,
+                                validate=ma.validate.OneOf([p.value for p in Provider]))
+    repository = ma.fields.String(allow_none=True)
+    name = ma.fields.String(allow_none=True,
+                            metadata={"description": "Check, job or workflow name (or file)"})
+    test_id = ma.fields.String(allow_none=True)
+    branch = ma.fields.String(allow_none=True,
+                              metadata={"description": "null: the default branch"})
+    url = ma.fields.String(allow_none=True)
+    health = ma.fields.String(required=True, validate=ma.validate.OneOf([h.value for h in Health]))
+    last_run_at = ma.fields.AwareDateTime(allow_none=True, required=True)
+    last_passed_at = ma.fields.AwareDateTime(allow_none=True, required=True)
+    stale_after_days = ma.fields.Integer(required=True, metadata={
+        "description": "N: days without a passing run (or confirmation) before stale"})
+    verified = ma.fields.Boolean(required=True, metadata={
+        "description": "Stayed alive through the watch window (what makes an item held)"})
+
+
+def _guard_out(item: PreventionItem, view: guard_health.GuardView) -> dict | None:
+    guard = item.guard
+    if guard is None:
+        return None
+    return {"provider": guard.provider, "repository": guard.repository, "name": guard.name,
+            "test_id": guard.test_id, "branch": guard.branch, "url": guard.url,
+            "health": view.health, "last_run_at": view.last_run_at,
+            "last_passed_at": view.last_passed_at, "stale_after_days": view.days,
+            "verified": view.verified}
+
+
+class GuardIn(ma.Schema):
+    provider = ma.fields.String(validate=ma.validate.OneOf([p.value for p in Provider]),
+                                metadata={"description": "Without it, `url` is read as a "
+                                                         "pasted link (like guard_url)"})
+    repository = ma.fields.String(allow_none=True, validate=ma.validate.Length(max=300))
+    name = ma.fields.String(allow_none=True, validate=ma.validate.Length(max=300))
+    test_id = ma.fields.String(allow_none=True, validate=ma.validate.Length(max=500))
+    branch = ma.fields.String(allow_none=True, validate=ma.validate.Length(max=255))
+    url = ma.fields.String(allow_none=True, validate=ma.validate.Length(max=2000))
 
 
 class ItemOut(ma.Schema):
@@ -51,16 +106,30 @@ class ItemOut(ma.Schema):
     tracker_url = ma.fields.String(allow_none=True, required=True)
     status = ma.fields.String(required=True, validate=ma.validate.OneOf(_statuses))
     dropped_reason = ma.fields.String(allow_none=True)
-    guard_url = ma.fields.String(allow_none=True, required=True)
+    guard_url = ma.fields.String(allow_none=True, required=True,
+                                 metadata={"description": "The guard's link (see guard)"})
+    guard = ma.fields.Nested(GuardOut, attribute="guard_out", allow_none=True, required=True,
+                             metadata={"description": "What runs to prove the item, and its "
+                                                      "health"})
+    guard_broken = ma.fields.Function(lambda i: i.guard_view.flagged, required=True, metadata={
+        "description": "Done, and its guard is failing, stale or missing its test"})
     completed_at = ma.fields.AwareDateTime(allow_none=True, required=True)
     escaped_at = ma.fields.AwareDateTime(allow_none=True, required=True)
     escaped_by_incident_id = ma.fields.Integer(allow_none=True)
     overdue = ma.fields.Function(lambda i: i.is_overdue(utcnow().date()), required=True)
-    outcome = ma.fields.Function(_outcome, allow_none=True, required=True,
-                                 metadata={"enum": [o.value for o in Outcome] + [None]})
+    outcome = ma.fields.Function(
+        lambda i: i.guard_view.outcome.value if i.guard_view.outcome else None,
+        allow_none=True, required=True, metadata={"enum": [o.value for o in Outcome] + [None]})
     incident_ids = ma.fields.List(ma.fields.Integer(), required=True)
     created_at = ma.fields.AwareDateTime(required=True)
     tracker = TrackerField()
+
+    @ma.pre_dump
+    def _with_guard(self, item: PreventionItem, **_kwargs) -> PreventionItem:
+        # Lists are given their guards' health in one statement (with_guard_views); a single
+        # item gets its own here.
+        item.guard_out = _guard_out(item, _view(item))
+        return item
 
 
 class ItemCreate(ma.Schema):
@@ -77,7 +146,12 @@ class ItemCreate(ma.Schema):
 
 class ItemPatch(ma.Schema):
     status = ma.fields.String(validate=ma.validate.OneOf(_statuses))
-    guard_url = ma.fields.String(allow_none=True, validate=ma.validate.Length(max=2000))
+    guard_url = ma.fields.String(allow_none=True, validate=ma.validate.Length(max=2000),
+                                 metadata={"description": "A pasted check link: GitHub/GitLab "
+                                                          "links become structured guards, "
+                                                          "others manual ones"})
+    guard = ma.fields.Nested(GuardIn, allow_none=True,
+                             metadata={"description": "A structured guard; null removes it"})
     dropped_reason = ma.fields.String(validate=ma.validate.Length(max=5000))
 
 
@@ -90,6 +164,10 @@ class ItemQuery(PageArgs):
     overdue = ma.fields.Boolean()
     outcome = ma.fields.String(validate=ma.validate.OneOf([o.value for o in Outcome]))
     incident_id = ma.fields.Integer(validate=_an_id)
+    guard_health = ma.fields.String(
+        validate=ma.validate.OneOf([h.value for h in Health] + ["broken"]),
+        metadata={"description": "Items whose guard is in this health now; `broken`: done "
+                                 "items whose guard is failing, stale or missing its test"})
 
 
 ItemPage = page_schema(ItemOut, "PreventionItemPage")
@@ -102,7 +180,7 @@ ItemPage = page_schema(ItemOut, "PreventionItemPage")
 def list_items(limit, before=None, **filters):
     items, cursor = service.search(session=get_session(), filters=service.ItemFilter(**filters),
                                    before=before, limit=limit, **clock())
-    return {"items": items, "next": next_url(cursor)}
+    return {"items": with_guard_views(items), "next": next_url(cursor)}
 
 
 @blp.route("/prevention-items", methods=["POST"])
@@ -131,6 +209,17 @@ def patch_item(data, item_id):
     """Move the item along its statuses, set its guard, or drop it with a reason."""
     session = get_session()
     item = service.get(session=session, item_id=item_id)
+    if "guard" in data and "guard_url" in data:
+        raise InvalidInput("send guard or guard_url, not both", field="guard")
+    if data.get("guard") is not None:
+        data["guard"] = guard_spec(session, data["guard"])
     service.update(session=session, item=item, actor_label=token_label(), **data)
     session.commit()
     return item
+
+
+def guard_spec(session, given: dict) -> guards.GuardSpec:
+    """A structured guard, or (without a provider) the guard a pasted link names."""
+    if "provider" not in given:
+        return guards.spec_from_url(session=session, url=given.get("url"), field="guard.url")
+    return guards.spec(**given)

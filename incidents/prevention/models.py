@@ -12,6 +12,7 @@ from incidents.db import Base, UTCDateTime, utcnow
 
 if TYPE_CHECKING:
     from incidents.auth.models import Team
+    from incidents.guard.models import Guard
     from incidents.line.models import Station
     from incidents.tracker.models import TrackerLink
 
@@ -66,8 +67,9 @@ CLOSED_STATUSES = (PreventionStatus.DONE, PreventionStatus.DROPPED)
 
 class Outcome(StrEnum):
     WATCHING = "watching"
-    HELD = "held"
+    HELD = "held"  # no recurrence through the watch window, and its guard stayed alive
     ESCAPED = "escaped"
+    UNVERIFIED = "unverified"  # no recurrence, but nothing proved its guard ran throughout
 
 
 class PreventionItem(Base):
@@ -84,7 +86,6 @@ class PreventionItem(Base):
     tracker_url: Mapped[str | None] = mapped_column(String(2000))
     status: Mapped[PreventionStatus] = mapped_column(String(20), default=PreventionStatus.PROPOSED)
     dropped_reason: Mapped[str | None] = mapped_column(Text)
-    guard_url: Mapped[str | None] = mapped_column(String(2000))
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     escaped_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     escaped_by_incident_id: Mapped[int | None] = mapped_column(ForeignKey("incidents.id"))
@@ -99,6 +100,14 @@ class PreventionItem(Base):
     links: Mapped[list[PreventionLink]] = relationship(viewonly=True,
                                                        order_by="PreventionLink.incident_id")
     tracker_link: Mapped[TrackerLink | None] = relationship(viewonly=True)
+    # Loaded with every item in one more statement, whatever the number of items.
+    guard: Mapped[Guard | None] = relationship(back_populates="item", lazy="selectin",
+                                               cascade="all, delete-orphan")
+
+    @property
+    def guard_url(self) -> str | None:
+        """The guard's link (the API's `guard_url`, kept for the clients that send it)."""
+        return self.guard.url if self.guard else None
 
     @property
     def strength(self) -> int:
@@ -129,10 +138,12 @@ class PreventionItem(Base):
         return and_(cls.due_date.is_not(None), cls.due_date < today,
                     cls.status.not_in([str(s) for s in CLOSED_STATUSES]))
 
-    def outcome_at(self, now: datetime, watch_window_days: int) -> Outcome | None:
+    def outcome_at(self, now: datetime, watch_window_days: int, *,
+                   guard_verified: bool) -> Outcome | None:
         """Whether the poka-yoke held, computed from timestamps; None while not done.
 
-        Mirrors `prevention.service.outcome_expr`, which filters and counts the same in SQL.
+        `guard_verified`: the guard stayed alive through the watch window (guard.health).
+        Mirrors `prevention.service.outcome_clause`, which filters and counts the same in SQL.
         """
         if self.escaped_at is not None:
             return Outcome.ESCAPED
@@ -140,7 +151,7 @@ class PreventionItem(Base):
             return None
         if self.completed_at > now - timedelta(days=watch_window_days):
             return Outcome.WATCHING
-        return Outcome.HELD
+        return Outcome.HELD if guard_verified else Outcome.UNVERIFIED
 
 
 class PreventionLink(Base):

@@ -14,6 +14,9 @@ from incidents.auth import service as auth
 from incidents.auth.models import Team, User
 from incidents.db import utcnow
 from incidents.errors import InvalidInput, NotFound, Refused, parse_choice
+from incidents.guard import health as guard_health
+from incidents.guard import service as guards
+from incidents.guard.models import Health
 from incidents.incident import service as incidents
 from incidents.incident.models import Incident
 from incidents.line import service as line
@@ -27,6 +30,7 @@ from incidents.prevention.models import (
     PreventionLink,
     PreventionStatus,
 )
+from incidents.report.sql import dialect
 
 MAX_TITLE = 300
 ITEM_NOTICE = "slack.prevention"  # carried out by slackbot/jobs.py
@@ -168,6 +172,7 @@ def update(
     session: Session,
     item: PreventionItem,
     status: PreventionStatus | str | None = None,
+    guard=_UNSET,
     guard_url=_UNSET,
     dropped_reason: str | None = None,
     actor: User | None = None,
@@ -176,17 +181,19 @@ def update(
 ) -> PreventionItem:
     """Set the guard and/or move the item to `status`, enforcing the allowed transitions.
 
-    `guard_url` left out keeps the guard; an empty one clears it. Marking an eliminate, detect
-    or fail-loudly item done needs its guard; dropping needs a reason. Every change lands in
-    the audit log, which is the item's history.
+    `guard` is a `guard.service.GuardSpec` (None removes it); `guard_url`, kept for older
+    clients, is read into one (guard.service.spec_from_url), an empty one removes it. Left
+    out, the guard stays. Marking an eliminate, detect or fail-loudly item done needs its
+    guard; dropping needs a reason. Every change lands in the audit log, which is the item's
+    history.
     """
     record = {"session": session, "entity_type": "prevention_item", "entity_id": item.id,
               "actor": actor, "actor_label": actor_label}
     if guard_url is not _UNSET:
-        guard = _url(guard_url, "guard_url")
-        if guard != item.guard_url:
-            item.guard_url = guard
-            audit.record(action="prevention.guard_set", guard_url=guard or "", **record)
+        guard = guards.spec_from_url(session=session, url=guard_url) if _text(guard_url) else None
+    if guard is not _UNSET and guards.set_guard(session=session, item=item, given=guard):
+        audit.record(action="prevention.guard_set", guard_url=item.guard_url or "",
+                     guard=item.guard.describe() if item.guard else "", **record)
     old = PreventionStatus(item.status)
     target = _status(status) if status is not None else old
     if target != old:
@@ -194,10 +201,10 @@ def update(
         extra = {"reason": item.dropped_reason} if target == PreventionStatus.DROPPED else {}
         audit.record(action="prevention.status_changed", old=str(old), new=str(target),
                      **extra, **record)
-    if item.status == PreventionStatus.DONE and item.kind in GUARDED_KINDS and not item.guard_url:
+    if item.status == PreventionStatus.DONE and item.kind in GUARDED_KINDS and item.guard is None:
         raise Refused(
-            f"a done {PreventionKind(item.kind).value} item needs its guard_url: the link to "
-            "the check, test, constraint or alert that fails if the defect comes back",
+            f"a done {PreventionKind(item.kind).value} item needs its guard (guard_url): the "
+            "check, test, constraint or alert that fails if the defect comes back",
             field="guard_url")
     session.flush()
     return item
@@ -232,16 +239,28 @@ def structural_clause() -> ColumnElement[bool]:
     return PreventionItem.kind.in_([k.value for k in STRUCTURAL_KINDS])
 
 
-# SQL twin of PreventionItem.outcome_at, for filters and the report's counts.
-def outcome_clause(outcome: Outcome | str, now: datetime,
-                   watch_window_days: int) -> ColumnElement[bool]:
-    since = now - timedelta(days=watch_window_days)
-    done = and_(PreventionItem.status == PreventionStatus.DONE,
+def _done_not_escaped() -> ColumnElement[bool]:
+    return and_(PreventionItem.status == PreventionStatus.DONE,
                 PreventionItem.escaped_at.is_(None), PreventionItem.completed_at.is_not(None))
+
+
+def quiet_clause(now: datetime, watch_window_days: int) -> ColumnElement[bool]:
+    """Done, its watch window over, never escaped: held or unverified, as its guard says."""
+    since = now - timedelta(days=watch_window_days)
+    return and_(_done_not_escaped(), PreventionItem.completed_at <= since)
+
+
+def outcome_clause(outcome: Outcome | str, now: datetime, watch_window_days: int,
+                   sql: str) -> ColumnElement[bool]:
+    if outcome in (Outcome.HELD, Outcome.UNVERIFIED):
+        verified = PreventionItem.id.in_(guard_health.verified_item_ids(
+            now=now, watch_window_days=watch_window_days, sql=sql))
+        return and_(quiet_clause(now, watch_window_days),
+                    verified if outcome == Outcome.HELD else ~verified)
+    since = now - timedelta(days=watch_window_days)
     return {
         Outcome.ESCAPED: PreventionItem.escaped_at.is_not(None),
-        Outcome.WATCHING: and_(done, PreventionItem.completed_at > since),
-        Outcome.HELD: and_(done, PreventionItem.completed_at <= since),
+        Outcome.WATCHING: and_(_done_not_escaped(), PreventionItem.completed_at > since),
     }[Outcome(outcome)]
 
 
@@ -255,10 +274,11 @@ class ItemFilter:
     overdue: bool | None = None
     outcome: str | None = None
     incident_id: int | None = None
+    guard_health: str | None = None  # a guard.models.Health value, or "broken"
 
 
 def filtered(query: Select, filters: ItemFilter, *, today: date, now: datetime,
-             watch_window_days: int) -> Select:
+             watch_window_days: int, session: Session) -> Select:
     """Apply the board's and the API's filters to a query over PreventionItem."""
     if filters.team:
         query = query.where(PreventionItem.owner_team_id.in_(
@@ -279,7 +299,13 @@ def filtered(query: Select, filters: ItemFilter, *, today: date, now: datetime,
         query = query.where(clause if filters.overdue else ~clause)
     if filters.outcome:
         outcome = parse_choice(Outcome, filters.outcome, "outcome")
-        query = query.where(outcome_clause(outcome, now, watch_window_days))
+        query = query.where(outcome_clause(outcome, now, watch_window_days, dialect(session)))
+    if filters.guard_health:
+        health = filters.guard_health
+        if health != "broken":
+            health = parse_choice(Health, health, "guard_health").value
+        query = query.where(PreventionItem.id.in_(guard_health.items_in_health(
+            session, health=health, now=now, watch_window_days=watch_window_days)))
     if filters.incident_id is not None:
         query = query.where(exists().where(
             PreventionLink.prevention_item_id == PreventionItem.id,
@@ -299,7 +325,8 @@ def search(*, session: Session, filters: ItemFilter, today: date, now: datetime,
            limit: int = 50) -> tuple[list[PreventionItem], int | None]:
     """Items newest first, a page at a time (keyset on id); the cursor is None at the end."""
     query = filtered(_loaded(select(PreventionItem)), filters, today=today, now=now,
-                     watch_window_days=watch_window_days).order_by(PreventionItem.id.desc())
+                     watch_window_days=watch_window_days, session=session
+                     ).order_by(PreventionItem.id.desc())
     if before is not None:
         query = query.where(PreventionItem.id < before)
     rows = list(session.scalars(query.limit(limit + 1)))
@@ -322,7 +349,7 @@ def board(*, session: Session, filters: ItemFilter, today: date, now: datetime,
     if team_id is not None:
         order.insert(0, case((PreventionItem.owner_team_id == team_id, 0), else_=1))
     query = filtered(_loaded(select(PreventionItem)), filters, today=today, now=now,
-                     watch_window_days=watch_window_days).order_by(*order)
+                     watch_window_days=watch_window_days, session=session).order_by(*order)
     rows = list(session.scalars(query.offset((max(page, 1) - 1) * per_page).limit(per_page + 1)))
     return rows[:per_page], len(rows) > per_page
 

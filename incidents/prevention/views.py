@@ -10,6 +10,9 @@ from incidents.appdb import get_session
 from incidents.auth.models import Role, Team
 from incidents.auth.permissions import login_required, role_required
 from incidents.errors import DomainError
+from incidents.guard import service as guards
+from incidents.guard import views as guard_views
+from incidents.guard.models import Health, Provider
 from incidents.line import service as line
 from incidents.prevention import service
 from incidents.prevention.api import clock
@@ -22,7 +25,8 @@ from incidents.tracker.schemas import tracker_view
 bp = Blueprint("prevention", __name__)
 
 PAGE_SIZE = 50
-FILTERS = ("team", "status", "kind", "strength", "station_id", "overdue", "outcome")
+FILTERS = ("team", "status", "kind", "strength", "station_id", "overdue", "outcome",
+           "guard_health")
 
 
 def _filters() -> service.ItemFilter:
@@ -32,7 +36,7 @@ def _filters() -> service.ItemFilter:
         team=args.get("team") or None, status=args.get("status") or None,
         kind=args.get("kind") or None, strength=args.get("strength", type=int),
         station_id=args.get("station_id", type=int), overdue=overdue,
-        outcome=args.get("outcome") or None)
+        outcome=args.get("outcome") or None, guard_health=args.get("guard_health") or None)
 
 
 def _station_choices() -> list[SelectChoice]:
@@ -57,6 +61,7 @@ def board():
     return render_template(
         "prevention/board.html", items=items, more=more, page=page, current=current,
         form=form, clock=clock(), statuses=list(PreventionStatus), kinds=list(PreventionKind),
+        guards=guard_views.views_for(items), healths=[h.value for h in Health],
         outcomes=list(Outcome), stations=line.stations(session=db, include_removed=True),
         teams=list(db.scalars(select(Team.name).order_by(Team.name))),
         tracker_view=tracker_view,
@@ -98,9 +103,13 @@ def _item_or_404(item_id: int) -> PreventionItem:
 def item(item_id: int):
     db = get_session()
     found = _item_or_404(item_id)
+    guard = found.guard
     return render_template(
         "prevention/item.html", item=found, clock=clock(), form=StatusForm(),
-        moves=service.next_statuses(found),
+        moves=service.next_statuses(found), guards=guard_views.views_for([found]),
+        providers=list(Provider),
+        runs=guards.recent_runs(session=db, guard=guard) if guard else [],
+        confirmations=guards.confirmations(session=db, guard=guard) if guard else [],
         incidents=service.incidents_of(session=db, item_id=item_id),
         history=service.history(session=db, item_id=item_id),
         tracker=tracker_view(found), link_form=LinkForm(formdata=None),
@@ -117,9 +126,9 @@ def change_status(item_id: int):
     db = get_session()
     found = _item_or_404(item_id)
     changes = {"status": form.status.data or None}
-    if "guard_url" in request.form:  # the guard form, or done with a guard field
-        changes["guard_url"] = form.guard_url.data
     try:
+        if "guard_url" in request.form:  # the guard form, or done with a guard's fields
+            changes["guard"] = guard_views.spec_from_form(request.form)
         service.update(session=db, item=found, dropped_reason=form.dropped_reason.data,
                        actor=g.user, **changes)
     except DomainError as exc:

@@ -51,7 +51,8 @@ def bars(title: str, rows: list[dict], label: str, value: str, *, horizontal=Tru
 
 def prevention(figures: dict) -> Markup:
     rows = [{"what": name, "items": figures[name]}
-            for name in ("created", "done", "overdue", "dropped", "held", "escaped")]
+            for name in ("created", "done", "overdue", "dropped", "held", "unverified",
+                         "escaped")]
     return bars("Prevention items", rows, "what", "items", horizontal=False)
 
 

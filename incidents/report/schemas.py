@@ -25,8 +25,13 @@ class PreventionFigures(ma.Schema):
     weighted_completion_rate = Num(allow_none=True,
                                    metadata={"description": "Weighted by strength"})
     median_days_to_done = Num(allow_none=True)
-    held, escaped, watching = Int(), Int(), Int()
-    held_rate, escaped_rate = Num(allow_none=True), Num(allow_none=True)
+    held = Int(metadata={"description": "Quiet through the watch window, guard alive "
+                                        "throughout (held and verified)"})
+    unverified = Int(metadata={"description": "Quiet through the watch window, but its guard "
+                                              "was not proven alive (held, unverified)"})
+    escaped, watching = Int(), Int()
+    held_rate, unverified_rate = Num(allow_none=True), Num(allow_none=True)
+    escaped_rate = Num(allow_none=True)
     tracker_linked = Int(metadata={"description": "items with an issue in a tracker"})
     tracker_unlinked = Int(metadata={"description": "items without one"})
 
@@ -49,6 +54,14 @@ class ReportOut(ma.Schema):
     prevention = ma.fields.Nested(PreventionFigures, required=True)
     structural_share = Num(allow_none=True, required=True)
     reviews = ma.fields.Nested(ReviewFigures)
+    guard_health_by_station = _rows("StationGuardHealth", station_id=Int(allow_none=True),
+                                    station=Text(), done=Int(), **{
+                                        h: Int() for h in ("alive", "failing", "stale",
+                                                           "test_missing", "unverified",
+                                                           "no_guard")})
+    guard_health_by_team = _rows("TeamGuardHealth", team=Text(), done=Int(), **{
+        h: Int() for h in ("alive", "failing", "stale", "test_missing", "unverified",
+                           "no_guard")})
     by_month = _rows("MonthFigures", month=Text(), incidents=Int(),
                      median_time_to_detect_s=Num(allow_none=True),
                      median_time_to_restore_s=Num(allow_none=True))

@@ -18,11 +18,13 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
-from sqlalchemy import case, exists, func, or_, select
+from sqlalchemy import and_, case, exists, func, or_, select
 from sqlalchemy.orm import Session
 
 from incidents.auth.models import Team
 from incidents.errors import InvalidInput
+from incidents.guard import health as guard_health
+from incidents.guard.models import Health
 from incidents.incident.models import Incident
 from incidents.line.models import Station
 from incidents.prevention import service as prevention
@@ -41,6 +43,7 @@ from incidents.timeline.models import TimelineEvent
 
 TOP_FINGERPRINTS = 10
 UNCLASSIFIED = "unclassified"
+UNASSIGNED = "(none)"
 
 
 @dataclass
@@ -107,6 +110,7 @@ def recurrence_report(*, session: Session, filters: ReportFilter, now: datetime,
         "recurrences_by_station": _recurrences_by_station(session, where),
         "top_fingerprints": _top_fingerprints(session, where),
         "prevention": _prevention(session, filters, now, watch_window_days, sql),
+        **_guard_health(session, filters, now, watch_window_days),
         "structural_share": _rate(reviews["with_structural_item"], reviews["published"]),
         "reviews": reviews,
         "by_month": _by_month(session, where, sql),
@@ -190,8 +194,8 @@ def _flag(condition):
     return case((condition, 1), else_=0)
 
 
-def _prevention(session: Session, filters: ReportFilter, now: datetime,
-                watch_window_days: int, sql: str) -> dict:
+def _items_where(filters: ReportFilter) -> list:
+    """The prevention population: items created in the period, of the team and service."""
     where = _in_period(PreventionItem.created_at, filters)
     if filters.team:
         where.append(PreventionItem.owner_team_id.in_(
@@ -200,40 +204,101 @@ def _prevention(session: Session, filters: ReportFilter, now: datetime,
         where.append(exists().where(
             PreventionLink.prevention_item_id == PreventionItem.id,
             PreventionLink.incident_id == Incident.id, Incident.service == filters.service))
+    return where
+
+
+def _prevention(session: Session, filters: ReportFilter, now: datetime,
+                watch_window_days: int, sql: str) -> dict:
+    where = _items_where(filters)
     done = PreventionItem.status == PreventionStatus.DONE
     dropped = PreventionItem.status == PreventionStatus.DROPPED
     strength = prevention.strength_expr()
 
     def outcome(value: Outcome):
-        return _flag(prevention.outcome_clause(value, now, watch_window_days)).label(value.value)
+        return _flag(prevention.outcome_clause(value, now, watch_window_days, sql)
+                     ).label(value.value)
+
+    # Held or unverified, from one look at the guards (outcome_clause would take two).
+    verified = guard_health.verified_item_ids(now=now, watch_window_days=watch_window_days,
+                                              sql=sql).subquery()
+    quiet = prevention.quiet_clause(now, watch_window_days)
+    proven = verified.c.prevention_item_id.is_not(None)
 
     rows = (select(_flag(done).label("done"), _flag(dropped).label("dropped"),
                    _flag(PreventionItem.is_overdue(now.date())).label("overdue"),
                    case((done, strength), else_=0).label("done_strength"),
                    case((dropped, 0), else_=strength).label("open_strength"),
-                   outcome(Outcome.HELD), outcome(Outcome.ESCAPED), outcome(Outcome.WATCHING),
+                   _flag(and_(quiet, proven)).label("held"),
+                   _flag(and_(quiet, ~proven)).label("unverified"),
+                   outcome(Outcome.ESCAPED), outcome(Outcome.WATCHING),
                    _flag(PreventionItem.tracker_url.is_not(None)).label("tracker_linked"),
                    case((done, seconds_between(PreventionItem.created_at,
                                                PreventionItem.completed_at, sql) / 86400))
                    .label("days_to_done"))
+            .select_from(PreventionItem)
+            .outerjoin(verified, verified.c.prevention_item_id == PreventionItem.id)
             .where(*where))
     (row,) = grouped(session, rows, medians=("days_to_done",),
                      sums=("done", "dropped", "overdue", "done_strength", "open_strength",
-                           "held", "escaped", "watching", "tracker_linked"))
+                           "held", "unverified", "escaped", "watching", "tracker_linked"))
     created, done_n, dropped_n = row["count"], row["done"], row["dropped"]
-    decided = row["held"] + row["escaped"]
+    decided = row["held"] + row["unverified"] + row["escaped"]
     return {
         "created": created, "done": done_n, "overdue": row["overdue"], "dropped": dropped_n,
         "completion_rate": _rate(done_n, created - dropped_n),
         "weighted_completion_rate": _rate(row["done_strength"], row["open_strength"]),
         "median_days_to_done": row["days_to_done"],
-        "held": row["held"], "escaped": row["escaped"], "watching": row["watching"],
-        # Of the items whose watch is decided (held or escaped).
-        "held_rate": _rate(row["held"], decided), "escaped_rate": _rate(row["escaped"], decided),
-        # Items with an issue in a tracker (created, linked, or a tracker URL typed by hand).
+        # Held: quiet through the watch window with its guard alive throughout (verified);
+        # unverified: quiet, but nothing proved the guard ran.
+        "held": row["held"], "unverified": row["unverified"], "escaped": row["escaped"],
+        "watching": row["watching"],
+        # Of the items whose watch is decided (held, unverified or escaped).
+        "held_rate": _rate(row["held"], decided),
+        "unverified_rate": _rate(row["unverified"], decided),
+        "escaped_rate": _rate(row["escaped"], decided),
         "tracker_linked": row["tracker_linked"],
         "tracker_unlinked": created - row["tracker_linked"],
     }
+
+
+HEALTHS = [h.value for h in Health] + ["no_guard"]
+
+
+def _guard_health(session: Session, filters: ReportFilter, now: datetime,
+                  watch_window_days: int) -> dict:
+    """Done items' guard health per station and per owner team, in one statement."""
+    population = select(PreventionItem.id).where(PreventionItem.status == PreventionStatus.DONE,
+                                                  *_items_where(filters))
+    items = (guard_health.guarded_items(session, now=now, watch_window_days=watch_window_days,
+                                        item_ids=population, with_verified=False)
+             .add_columns(PreventionItem.station_id, PreventionItem.owner_team_id)
+             .where(PreventionItem.id.in_(population))
+             .subquery())
+    rows = session.execute(
+        select(items.c.station_id, Station.name, Team.name, items.c.health, func.count())
+        .select_from(items)
+        .outerjoin(Station, Station.id == items.c.station_id)
+        .outerjoin(Team, Team.id == items.c.owner_team_id)
+        .group_by(items.c.station_id, Station.name, Team.name, items.c.health))
+    by_station: dict[tuple, dict] = {}
+    by_team: dict[str, dict] = {}
+    for station_id, station, team, health, count in rows:
+        state = health or "no_guard"
+        for table, key, fields in (
+                (by_station, (station_id, station), {"station_id": station_id,
+                                                     "station": station or UNASSIGNED}),
+                (by_team, team or UNASSIGNED, {"team": team or UNASSIGNED})):
+            row = table.setdefault(key, {**fields, **dict.fromkeys(HEALTHS, 0), "done": 0})
+            row[state] += count
+            row["done"] += count
+
+    def ordered(table: dict) -> list[dict]:
+        broken = ("failing", "stale", "test_missing")
+        return sorted(table.values(), key=lambda r: (-sum(r[h] for h in broken), -r["done"],
+                                                     str(r.get("station") or r.get("team"))))
+
+    return {"guard_health_by_station": ordered(by_station),
+            "guard_health_by_team": ordered(by_team)}
 
 
 def _reviews(session: Session, where: list, sql: str) -> dict:
@@ -303,7 +368,8 @@ def _by_change_origin(session: Session, where: list, sql: str) -> list[dict]:
 # Which field names a row in each list section, for the flat CSV.
 ROW_KEYS = {"leaks_by_station": "station", "recurrences_by_defect_class": "defect_class",
             "recurrences_by_station": "station", "top_fingerprints": "fingerprint",
-            "by_month": "month", "by_change_origin": "change_origin"}
+            "by_month": "month", "by_change_origin": "change_origin",
+            "guard_health_by_station": "station", "guard_health_by_team": "team"}
 CSV_HEADER = ("section", "key", "metric", "value")
 
 

@@ -12,6 +12,7 @@ from incidents.auth.models import Role
 from incidents.auth.permissions import login_required, role_required
 from incidents.blame import advice, guard
 from incidents.errors import DomainError
+from incidents.guard import views as guard_views
 from incidents.incident import service as incidents
 from incidents.line import service as line
 from incidents.prevention import service as prevention
@@ -55,6 +56,7 @@ def _context(review, **extra) -> dict:
         flags=service.flags(review),
         items=items,
         weakness={item.id: service.weakness(item) for item in items},
+        guards=guard_views.views_for(items),
         missing=service.missing_for_publish(session=db, review=review, items=items),
         gate=service.GATE,
         reasons=dict(REASONS),

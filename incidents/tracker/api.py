@@ -6,8 +6,8 @@ from __future__ import annotations
 import marshmallow as ma
 
 from incidents.api import Blueprint, secured, token_label
+from incidents.appdb import get_session
 from incidents.auth.models import Scope
-from incidents.db import get_session
 from incidents.prevention.api import ItemOut
 from incidents.tracker import service
 

@@ -6,7 +6,7 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
-from incidents.db import new_session
+from incidents.appdb import new_session
 from incidents.tracker import jobs, service
 
 

@@ -18,7 +18,8 @@ from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from incidents.db import new_session, utcnow
+from incidents.appdb import new_session
+from incidents.db import utcnow
 from incidents.errors import DomainError
 from incidents.outbox import service as outbox
 from incidents.prevention.models import PreventionItem, PreventionStatus

@@ -6,9 +6,9 @@ from __future__ import annotations
 from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, url_for
 from flask_wtf import FlaskForm
 
+from incidents.appdb import get_session
 from incidents.auth.models import Role
 from incidents.auth.permissions import role_required
-from incidents.db import get_session
 from incidents.errors import DomainError
 from incidents.tracker import service
 from incidents.tracker.forms import LinkForm, TrackerForm
