@@ -2,6 +2,7 @@
 
 from incidents.audit.models import AuditEntry
 from incidents.auth.models import ApiToken, LoginAttempt, Role, Scope, Team, User
+from incidents.change.models import Change, ChangeApproval, ChangeRule, IncidentChange
 from incidents.db import Base
 from incidents.hooks.models import SenderSettings
 from incidents.inbox.models import Delivery
@@ -34,10 +35,11 @@ from incidents.review.models import (
 from incidents.timeline.models import EventKind, TimelineEvent, TimelineEventRevision
 
 __all__ = [
-    "ApiToken", "AuditEntry", "Base", "ChangeOrigin", "DefectClass", "Delivery",
-    "DetectionMethod", "DismissedCandidate", "EventKind", "Incident", "KeptBlameFlag",
-    "LoginAttempt", "MissReason", "Outcome", "PreventionItem", "PreventionKind",
-    "PreventionLink", "PreventionStatus", "RecurrenceLink", "Review", "ReviewRevision",
-    "ReviewState", "Role", "Scope", "SenderSettings", "Severity", "Source", "Station",
-    "StationFinding", "Status", "Team", "TimelineEvent", "TimelineEventRevision", "User",
+    "ApiToken", "AuditEntry", "Base", "Change", "ChangeApproval", "ChangeOrigin", "ChangeRule",
+    "DefectClass", "Delivery", "DetectionMethod", "DismissedCandidate", "EventKind", "Incident",
+    "IncidentChange", "KeptBlameFlag", "LoginAttempt", "MissReason", "Outcome", "PreventionItem",
+    "PreventionKind", "PreventionLink", "PreventionStatus", "RecurrenceLink", "Review",
+    "ReviewRevision", "ReviewState", "Role", "Scope", "SenderSettings", "Severity", "Source",
+    "Station", "StationFinding", "Status", "Team", "TimelineEvent", "TimelineEventRevision",
+    "User",
 ]
