@@ -17,7 +17,12 @@ ENV_SETTINGS = (
     "GITLAB_WEBHOOK_TOKEN",
     "PUBLIC_BASE_URL",
     "WATCH_WINDOW_DAYS",
+    "SUSPECT_WINDOW_HOURS",
+    "PRODUCTION_ENVIRONMENTS",
+    "CANARY_ENVIRONMENTS",
 )
+# Settings read as whole numbers.
+INT_SETTINGS = frozenset({"WATCH_WINDOW_DAYS", "SUSPECT_WINDOW_HOURS"})
 
 
 class Defaults:
@@ -32,6 +37,13 @@ class Defaults:
     GITLAB_WEBHOOK_TOKEN = ""
     PUBLIC_BASE_URL = "http://127.0.0.1:5000"
     WATCH_WINDOW_DAYS = 90
+    # Changes deployed this long before an incident started are its suspects.
+    SUSPECT_WINDOW_HOURS = 24
+    # Deploys to these environments (comma-separated, any case) reach production; GitHub's
+    # production_environment flag and GitLab's production tier count too.
+    PRODUCTION_ENVIRONMENTS = "production,prod,live"
+    # A deploy here before production marks the change as canaried.
+    CANARY_ENVIRONMENTS = "canary"
     MAX_CONTENT_LENGTH = 1024 * 1024
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
@@ -56,4 +68,4 @@ def load_settings(config) -> None:
         value = os.environ.get(name)
         if value is None or value == "":
             continue
-        config[name] = int(value) if name == "WATCH_WINDOW_DAYS" else value
+        config[name] = int(value) if name in INT_SETTINGS else value

@@ -98,6 +98,6 @@ def document(view, *, summary: str, doc: str, schema: dict | None = None):
 
 def init_app() -> Blueprint:
     """The blueprint with every sender's route on it."""
-    from incidents.hooks import github, gitlab  # noqa: F401  (each registers its route)
+    from incidents.hooks import changes, github, gitlab  # noqa: F401  (each registers its route)
 
     return blp
