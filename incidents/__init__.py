@@ -71,6 +71,8 @@ def register_extensions(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     from incidents import api
     from incidents.auth.views import bp as auth_views
+    from incidents.change.api import blp as changes_api
+    from incidents.change.views import bp as changes_views
     from incidents.hooks.api import blp as hooks_api
     from incidents.hooks.views import bp as hooks_views
     from incidents.hooks.webhooks import init_app as webhooks
@@ -90,14 +92,14 @@ def register_blueprints(app: Flask) -> None:
     from slackbot.views import bp as slack_views
 
     for blueprint in (auth_views, incident_views, line_views, review_views, prevention_views,
-                      recurrence_views, report_views, hooks_views):
+                      recurrence_views, report_views, hooks_views, changes_views):
         app.register_blueprint(blueprint)
     # Machine endpoints authenticate with signatures (Slack) and tokens (API, hooks), not
     # browser sessions, so CSRF tokens do not apply to them.
     csrf.exempt(slack_views)
     app.register_blueprint(slack_views)
     api_blueprints = (incidents_api, timeline_api, line_api, review_api, prevention_api,
-                      recurrence_api, report_api, hooks_api, webhooks())
+                      recurrence_api, report_api, hooks_api, changes_api, webhooks())
     for blueprint in api_blueprints:
         csrf.exempt(blueprint)
     api.init_app(app, api_blueprints)
