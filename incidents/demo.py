@@ -7,7 +7,7 @@ from datetime import timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from incidents import demo_reviews
+from incidents import demo_changes, demo_reviews
 from incidents.auth import service as auth
 from incidents.auth.models import Role, User
 from incidents.db import utcnow
@@ -129,4 +129,6 @@ def load(*, session: Session) -> bool:
                               resolved_at=started + timedelta(hours=hours))
     session.flush()
     demo_reviews.load(session=session, author=users[Role.REVIEWER])
+    demo_changes.load(session=session, admin=users[Role.ADMIN], reviewer=users[Role.REVIEWER],
+                      now=now)
     return True

@@ -255,3 +255,22 @@ def test_incident_page_query_count_does_not_grow_with_changes(app, client, auth,
         page = client.get(path).get_data(as_text=True)
     assert page.count('class="suspect"') == 10
     assert len(many) == len(few)
+
+
+def test_demo_data_shows_suspects_and_per_change_rates(session, api_reader):
+    from incidents import demo
+
+    demo.load(session=session)
+    session.commit()
+    open_incident = session.scalar(select(Incident).where(Incident.status != "resolved"))
+    found = suspects_of(api_reader, open_incident.id)
+    assert [s["change"]["title"] for s in found] == [
+        "Paginate order history with a window query",
+        "Add index on orders(customer_id, created_at)", "Raise orders pool size to 40"]
+    assert "merged with no approval" in found[0]["reasons"]
+    report = api_reader.get("/api/v1/reports/recurrence").json
+    rows = {r["change_origin"]: r for r in report["by_change_origin"]}
+    assert set(rows) == {"ai_assisted", "human", "config", "third_party", "unknown"}
+    assert all(r["changes"] > 0 for r in rows.values())
+    assert report["change_attribution"]["incidents_linked_to_a_change"] == 9
+    assert 0 < report["change_attribution"]["unknown_share"] < 0.3
