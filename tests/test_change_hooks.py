@@ -452,3 +452,9 @@ def test_the_readme_curl_example_is_accepted(client, session, hooks_token):
     [change] = all_changes(session)
     assert change.deployed_at == datetime(2026, 11, 20, 14, 5, tzinfo=UTC)
     assert change.origin == "ai_assisted"
+
+
+def test_without_canary_environments_no_canary_is_not_inferred(app, client, session):
+    app.config["CANARY_ENVIRONMENTS"] = ""
+    gh(client, "deployment_status", github_deployment_status(deployed_sha=MERGED))
+    assert all_changes(session)[0].canary is None

@@ -86,7 +86,7 @@ def apply(*, session: Session, facts: list, settings: Settings) -> Applied:
             applied.skipped.append(fact.environment or "an unnamed environment")
             continue
         _lock(session, fact.repository)
-        change, newly_deployed = _record(session, fact, deploy, rules)
+        change, newly_deployed = _record(session, fact, deploy, rules, settings)
         applied.changes.append(change)
         for shipped in newly_deployed:
             applied.deployed.append(shipped)
@@ -122,8 +122,8 @@ def _row(session: Session, repository: str, revision: str) -> Change:
         .with_for_update().execution_options(populate_existing=True))
 
 
-def _record(session: Session, fact: ChangeFacts, deploy: str | None,
-            rules: list[ChangeRule]) -> tuple[Change, list[Change]]:
+def _record(session: Session, fact: ChangeFacts, deploy: str | None, rules: list[ChangeRule],
+            settings: Settings) -> tuple[Change, list[Change]]:
     change = _row(session, fact.repository, fact.revision)
     # A pull / merge request or the sender's own hook speaks for the change; a push or a
     # deploy only fills what nobody said yet (a merge commit's subject is not its title).
@@ -160,9 +160,10 @@ def _record(session: Session, fact: ChangeFacts, deploy: str | None,
     if deploy == "canary" and change.deployed_at is None:
         change.canary = True
     elif deploy == "production":
-        if change.canary is None and fact.source != "changes":
+        if change.canary is None and fact.source != "changes" and settings.canary:
             # A code host reports every environment's deploys: production came with no canary
-            # deploy before it. A generic sender that says nothing of a canary said nothing.
+            # deploy before it. A generic sender that says nothing of a canary said nothing,
+            # and with no canary environments configured, canaries are not reported at all.
             change.canary = False
         if change.deployed_at is None:
             newly.append(change)
