@@ -89,6 +89,8 @@ def register_extensions(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     from incidents import api
     from incidents.auth.views import bp as auth_views
+    from incidents.change.api import blp as changes_api
+    from incidents.change.views import bp as changes_views
     from incidents.guard.views import bp as guard_views
     from incidents.hooks.api import blp as hooks_api
     from incidents.hooks.views import bp as hooks_views
@@ -114,7 +116,7 @@ def register_blueprints(app: Flask) -> None:
 
     for blueprint in (auth_views, incident_views, line_views, review_views, prevention_views,
                       recurrence_views, report_views, hooks_views, outbox_views,
-                      tracker_views, guard_views):
+                      tracker_views, guard_views, changes_views):
         app.register_blueprint(blueprint)
     outbox.load_handlers()  # what each kind of job is, for the pages that show dead ones
     # Machine endpoints authenticate with signatures (Slack) and tokens (API, hooks), not
@@ -122,7 +124,8 @@ def register_blueprints(app: Flask) -> None:
     csrf.exempt(slack_views)
     app.register_blueprint(slack_views)
     api_blueprints = (incidents_api, timeline_api, line_api, review_api, prevention_api,
-                      recurrence_api, report_api, hooks_api, tracker_api, webhooks())
+                      recurrence_api, report_api, hooks_api, tracker_api, changes_api,
+                      webhooks())
     for blueprint in api_blueprints:
         csrf.exempt(blueprint)
     api.init_app(app, api_blueprints)

@@ -41,7 +41,11 @@ ENV_SETTINGS = (
     "LINEAR_API_KEY",
     "LINEAR_WEBHOOK_SECRET",
     "TRACKER_SYNC_MINUTES",
+    "SUSPECT_WINDOW_HOURS",
+    "PRODUCTION_ENVIRONMENTS",
+    "CANARY_ENVIRONMENTS",
 )
+# Settings read as whole numbers.
 
 
 class Defaults:
@@ -86,6 +90,13 @@ class Defaults:
     LINEAR_API_KEY = ""
     LINEAR_WEBHOOK_SECRET = ""
     TRACKER_SYNC_MINUTES = 60  # how often the worker reconciles every open item's issue
+    # Changes deployed this long before an incident started are its suspects.
+    SUSPECT_WINDOW_HOURS = 24
+    # Deploys to these environments (comma-separated, any case) reach production; GitHub's
+    # production_environment flag and GitLab's production tier count too.
+    PRODUCTION_ENVIRONMENTS = "production,prod,live"
+    # A deploy here before production marks the change as canaried.
+    CANARY_ENVIRONMENTS = "canary"
     MAX_CONTENT_LENGTH = 1024 * 1024
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"

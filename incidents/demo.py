@@ -7,7 +7,7 @@ from datetime import timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from incidents import demo_reviews
+from incidents import demo_changes, demo_reviews
 from incidents.auth import service as auth
 from incidents.auth.models import Role, User
 from incidents.db import utcnow
@@ -133,4 +133,6 @@ def load(*, session: Session) -> bool:
     demo_reviews.load(session=session, author=users[Role.REVIEWER])
     tracker_demo.load(session=session, now=now)
     guard_demo.load(session=session, now=now)
+    demo_changes.load(session=session, admin=users[Role.ADMIN], reviewer=users[Role.REVIEWER],
+                      now=now)
     return True

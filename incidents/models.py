@@ -2,6 +2,7 @@
 
 from incidents.audit.models import AuditEntry
 from incidents.auth.models import ApiToken, LoginAttempt, Role, Scope, Team, User
+from incidents.change.models import Change, ChangeApproval, ChangeRule, IncidentChange
 from incidents.db import Base
 from incidents.guard.models import (
     Guard,
@@ -43,12 +44,13 @@ from incidents.timeline.models import EventKind, TimelineEvent, TimelineEventRev
 from incidents.tracker.models import IssueState, Tracker, TrackerLink, Vendor
 
 __all__ = [
-    "ApiToken", "AuditEntry", "Base", "ChangeOrigin", "DefectClass", "Delivery",
-    "DetectionMethod", "DismissedCandidate", "EventKind", "Guard", "GuardConfirmation",
-    "GuardRun", "GuardRunTest", "GuardSettings", "Incident", "IssueState", "JobState",
-    "KeptBlameFlag", "LoginAttempt", "MissReason", "OutboxJob", "Outcome", "PagingSignal",
-    "PreventionItem", "PreventionKind", "PreventionLink", "PreventionStatus", "RecurrenceLink",
-    "RejectedDelivery", "Review", "ReviewRevision", "ReviewState", "Role", "Scope",
-    "SenderSettings", "Severity", "Source", "Station", "StationFinding", "Status", "Team",
-    "TimelineEvent", "TimelineEventRevision", "Tracker", "TrackerLink", "User", "Vendor",
+    "ApiToken", "AuditEntry", "Base", "Change", "ChangeApproval", "ChangeOrigin", "ChangeRule",
+    "DefectClass", "Delivery", "DetectionMethod", "DismissedCandidate", "EventKind", "Guard",
+    "GuardConfirmation", "GuardRun", "GuardRunTest", "GuardSettings", "Incident",
+    "IncidentChange", "IssueState", "JobState", "KeptBlameFlag", "LoginAttempt", "MissReason",
+    "OutboxJob", "Outcome", "PagingSignal", "PreventionItem", "PreventionKind",
+    "PreventionLink", "PreventionStatus", "RecurrenceLink", "RejectedDelivery", "Review",
+    "ReviewRevision", "ReviewState", "Role", "Scope", "SenderSettings", "Severity", "Source",
+    "Station", "StationFinding", "Status", "Team", "TimelineEvent", "TimelineEventRevision",
+    "Tracker", "TrackerLink", "User", "Vendor",
 ]

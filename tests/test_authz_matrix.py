@@ -124,6 +124,14 @@ MATRIX: dict[str, Policy] = {
     "POST /prevention/<int:item_id>/tracker-link": page("responder"),
     "POST /prevention/<int:item_id>/guard/confirmations": page("responder"),
     "GET /reports/recurrence": page("lead"),
+    # changes
+    "GET /changes": page("viewer"),
+    "GET /changes/<int:change_id>": page("viewer"),
+    "POST /incidents/<int:incident_id>/changes": page("reviewer"),
+    "GET /admin/change-rules": page("admin"),
+    "POST /admin/change-rules": page("admin"),
+    "POST /admin/change-rules/<int:rule_id>/move": page("admin"),
+    "POST /admin/change-rules/<int:rule_id>/remove": page("admin"),
     # the signed-in user and admin
     "GET /profile": page("viewer"),
     "POST /profile": page("viewer"),
@@ -183,6 +191,11 @@ MATRIX: dict[str, Policy] = {
     "GET /api/v1/incidents/<int:incident_id>/recurrences": READ,
     "POST /api/v1/incidents/<int:incident_id>/recurrences": WRITE,
     "GET /api/v1/reports/recurrence": READ,
+    "GET /api/v1/changes": READ,
+    "GET /api/v1/changes/<int:change_id>": READ,
+    "GET /api/v1/incidents/<int:incident_id>/suspect-changes": READ,
+    "GET /api/v1/incidents/<int:incident_id>/changes": READ,
+    "POST /api/v1/incidents/<int:incident_id>/changes": WRITE,
     # paging-tool hooks and Slack
     "POST /hooks/generic": HOOK,
     "POST /hooks/alertmanager": HOOK,
@@ -190,6 +203,7 @@ MATRIX: dict[str, Policy] = {
     "POST /hooks/opsgenie": HOOK,
     "POST /hooks/pagerduty": HOOK,
     "POST /hooks/ci": HOOK,
+    "POST /hooks/changes": HOOK,
     "POST /hooks/github": SIGNED,
     "POST /hooks/gitlab": SIGNED,
     "POST /hooks/jira": SIGNED,
@@ -232,7 +246,7 @@ def world(app, session):
     return {"incident_id": incident.id, "event_id": incident.events[0].id, "station_id": 1,
             "item_id": 1, "kept_id": 1, "number": 1, "token_id": throwaway_token.id,
             "user_id": 2, "team_id": 1, "sender": "generic", "filename": "linecheck.css",
-            "job_id": 1}
+            "job_id": 1, "change_id": 1, "rule_id": 1}
 
 
 def _outcome(response) -> int | str:

@@ -105,6 +105,10 @@ def seed(session) -> dict:
     return {"incidents": [i1, i2, i3, i4, i5], **items}
 
 
+# No change was recorded in this history: the per-change columns say so.
+NO_CHANGES = {"changes": 0, "incidents_per_100_changes": None, "share_of_changes": None}
+
+
 def figures(session, **filters) -> dict:
     return report.recurrence_report(session=session, filters=report.ReportFilter(**filters),
                                     now=NOW, watch_window_days=90)
@@ -150,13 +154,13 @@ def test_every_figure_matches_the_hand_computed_values(session):
     assert got["by_change_origin"] == [
         {"change_origin": "ai_assisted", "incidents": 3, "share": 0.6,
          "median_time_to_detect_s": 300.0, "median_time_to_restore_s": 9000.0,
-         "recurrences": 1},
+         "recurrences": 1, **NO_CHANGES},
         {"change_origin": "config", "incidents": 1, "share": 0.2,
          "median_time_to_detect_s": 120.0, "median_time_to_restore_s": 1800.0,
-         "recurrences": 0},
+         "recurrences": 0, **NO_CHANGES},
         {"change_origin": "human", "incidents": 1, "share": 0.2,
          "median_time_to_detect_s": 600.0, "median_time_to_restore_s": 3600.0,
-         "recurrences": 1},
+         "recurrences": 1, **NO_CHANGES},
     ]
 
 
@@ -202,7 +206,7 @@ def test_api_csv_and_page_agree(api_reader, auth, client, session):
     assert api_json.status_code == 200, api_json.json
     body = api_json.json
     assert body["filters"] == {"from": "2026-03-01", "to": "2026-04-30", "team": "payments",
-                               "service": None}
+                               "service": None, "origin": None}
     api_csv = api_reader.get(f"/api/v1/reports/recurrence?{query}&format=csv")
     assert api_csv.mimetype == "text/csv"
     rows = _csv_rows(api_csv.get_data(as_text=True))
@@ -224,7 +228,7 @@ def test_api_csv_and_page_agree(api_reader, auth, client, session):
         assert f"<tr><th>{label}</th><td>{value}</td></tr>" in html
     assert f"<tr><th>Completion rate</th><td>{p['completion_rate'] * 100:.0f}%</td></tr>" in html
     assert "fp-checkout-5xx" in html
-    assert html.count("<svg") == 7 and "<script" not in html.split("<main>")[1]
+    assert html.count("<svg") == 8 and "<script" not in html.split("<main>")[1]
     assert 'href="/reports/recurrence?format=csv&amp;from=2026-03-01' in html
 
 

@@ -15,6 +15,8 @@ from __future__ import annotations
 from flask import current_app, jsonify, request
 from werkzeug.exceptions import Unauthorized
 
+from incidents.change import intake as changes
+from incidents.change.sources import github as github_changes
 from incidents.guard import hooks as guard_hooks
 from incidents.hooks import receive, signatures
 from incidents.hooks.events import BadPayload
@@ -30,6 +32,10 @@ CONSUMERS: dict[str, Consumer] = {
     "issues": github_issues,
     "check_run": guard_hooks.github_check_run,
     "workflow_run": guard_hooks.github_workflow_run,
+    "pull_request": changes.consumer(github_changes.pull_request),
+    "pull_request_review": changes.consumer(github_changes.pull_request_review),
+    "push": changes.consumer(github_changes.push),
+    "deployment_status": changes.consumer(github_changes.deployment_status),
 }
 
 
@@ -67,6 +73,7 @@ def receive_github():
 blp.route("/github", methods=["POST"], endpoint="github")(document(
     receive_github, summary="GitHub hook",
     doc="Every GitHub event Linecheck uses, at one URL: `issues` (tracker sync), "
-        "`check_run` and `workflow_run` (guard health), `deployment_status` and "
-        "`pull_request` (changes). Signed with `X-Hub-Signature-256` under "
-        "GITHUB_WEBHOOK_SECRET; `ping` answers 200; other events answer 202."))
+        "`check_run` and `workflow_run` (guard health), `pull_request`, "
+        "`pull_request_review`, `push` and `deployment_status` (changes). Signed with "
+        "`X-Hub-Signature-256` under GITHUB_WEBHOOK_SECRET; `ping` answers 200; other events "
+        "answer 202."))

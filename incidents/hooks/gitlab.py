@@ -16,6 +16,8 @@ from __future__ import annotations
 from flask import current_app, request
 from werkzeug.exceptions import Unauthorized
 
+from incidents.change import intake as changes
+from incidents.change.sources import gitlab as gitlab_changes
 from incidents.guard import hooks as guard_hooks
 from incidents.hooks import receive, signatures
 from incidents.hooks.events import BadPayload
@@ -25,8 +27,11 @@ from incidents.inbox import service as inbox
 SENDER = "gitlab"
 TOKEN_HEADER = "X-Gitlab-Token"
 
-# object_kind → the consumer that applies it (pipeline, build, deployment, merge_request).
+# object_kind → the consumer that applies it (pipeline, build, deployment, merge_request, push).
 CONSUMERS: dict[str, Consumer] = {
+    "merge_request": changes.consumer(gitlab_changes.merge_request),
+    "push": changes.consumer(gitlab_changes.push),
+    "deployment": changes.consumer(gitlab_changes.deployment),
     "pipeline": guard_hooks.gitlab_pipeline,
     "build": guard_hooks.gitlab_build,
 }
@@ -62,5 +67,5 @@ def receive_gitlab():
 blp.route("/gitlab", methods=["POST"], endpoint="gitlab")(document(
     receive_gitlab, summary="GitLab hook",
     doc="Every GitLab event Linecheck uses, at one URL: pipeline and job events (guard "
-        "health), deployment and merge request events (changes). Authenticated by "
+        "health), merge request, push and deployment events (changes). Authenticated by "
         "`X-Gitlab-Token` = GITLAB_WEBHOOK_TOKEN; other events answer 202."))

@@ -105,6 +105,6 @@ def document(view, *, summary: str, doc: str, schema: dict | None = None):
 def init_app() -> Blueprint:
     """The blueprint with every sender's route on it."""
     # each registers its route
-    from incidents.hooks import ci, github, gitlab, jira, linear  # noqa: F401
+    from incidents.hooks import changes, ci, github, gitlab, jira, linear  # noqa: F401
 
     return blp

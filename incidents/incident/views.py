@@ -5,11 +5,23 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 
 from incidents.appdb import get_session
 from incidents.auth.models import Role
 from incidents.auth.permissions import login_required, role_required
+from incidents.change import attribution, suspects
+from incidents.change import service as changes
 from incidents.errors import DomainError
 from incidents.hooks import staleness
 from incidents.incident import service
@@ -103,6 +115,7 @@ def detail(incident_id: int):
     times = TimesForm(data={"started_at": local(incident.started_at),
                             "detected_at": local(incident.detected_at),
                             "resolved_at": local(incident.resolved_at)})
+    window = changes.Settings.from_config(current_app.config).window
     return render_template(
         "incidents/detail.html", incident=incident, events=events, note_form=NoteForm(),
         quiet=staleness.quiet_among(session=get_session(),
@@ -112,6 +125,8 @@ def detail(incident_id: int):
         status_form=StatusForm(data={"severity": incident.severity, "status": incident.status}),
         resolve_form=ResolveForm(), times_form=times, edit_form=EditEventForm(),
         editable_kinds=timeline.EDITABLE_KINDS,
+        change_panel=suspects.panel(session=get_session(), incident=incident, window=window),
+        change_labels=attribution.LABELS,
     )
 
 

@@ -16,7 +16,8 @@ def build(args: dict) -> dict:
     """The report for query arguments parsed by ReportArgs (shared with the browser page)."""
     filters = service.ReportFilter(start=args.get("start"), end=args.get("end"),
                                    team=args.get("team") or None,
-                                   service=args.get("service") or None)
+                                   service=args.get("service") or None,
+                                   origin=args.get("origin") or None)
     return service.recurrence_report(session=get_session(), filters=filters, now=utcnow(),
                                      watch_window_days=int(current_app.config["WATCH_WINDOW_DAYS"]))
 

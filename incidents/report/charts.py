@@ -84,6 +84,15 @@ def change_origin(rows: list[dict]) -> Markup:
     return _render(chart)
 
 
+def per_change(rows: list[dict]) -> Markup:
+    chart = _chart(pygal.Bar, "Incidents per 100 deployed changes, by the change's origin",
+                   value_formatter=lambda v: f"{v:g}")
+    rows = [row for row in rows if row.get("changes")]
+    chart.x_labels = [row["change_origin"].replace("_", " ") for row in rows]
+    chart.add("incidents per 100 changes", [row["incidents_per_100_changes"] for row in rows])
+    return _render(chart)
+
+
 def all_charts(report: dict) -> dict[str, Markup]:
     return {
         "leaks": bars("Leaks per station (incidents whose findings name it)",
@@ -97,4 +106,5 @@ def all_charts(report: dict) -> dict[str, Markup]:
         "completion": completion(report["prevention"]),
         "months": times_by_month(report["by_month"]),
         "origins": change_origin(report["by_change_origin"]),
+        "per_change": per_change(report["by_change_origin"]),
     }

@@ -16,6 +16,9 @@ class ReportArgs(ma.Schema):
                          metadata={"description": "Last day of the period, inclusive"})
     team = Text(load_default=None)
     service = Text(load_default=None)
+    origin = Text(load_default=None, validate=ma.validate.OneOf(
+        ["ai_assisted", "human", "config", "third_party", "unknown"]),
+        metadata={"description": "Only incidents (and changes) of this change origin"})
     format = Text(load_default="json", validate=ma.validate.OneOf(["json", "csv"]))
 
 
@@ -40,6 +43,14 @@ class ReviewFigures(ma.Schema):
     published, with_structural_item = Int(), Int()
     median_time_to_review_s = Num(allow_none=True)
     median_time_to_prevent_s = Num(allow_none=True)
+
+
+class ChangeAttribution(ma.Schema):
+    changes, unknown_changes = Int(), Int()
+    unknown_share = Num(allow_none=True, metadata={"description": "Deployed changes of "
+                                                                 "unknown origin ÷ all"})
+    attribution_coverage = Num(allow_none=True)
+    incidents_linked_to_a_change = Int()
 
 
 class ReportOut(ma.Schema):
@@ -68,4 +79,10 @@ class ReportOut(ma.Schema):
     by_change_origin = _rows("ChangeOriginFigures", change_origin=Text(), incidents=Int(),
                              share=Num(allow_none=True),
                              median_time_to_detect_s=Num(allow_none=True),
-                             median_time_to_restore_s=Num(allow_none=True), recurrences=Int())
+                             median_time_to_restore_s=Num(allow_none=True), recurrences=Int(),
+                             changes=Int(), incidents_per_100_changes=Num(allow_none=True),
+                             share_of_changes=Num(allow_none=True))
+    change_attribution = ma.fields.Nested(ChangeAttribution)
+    leaks_by_origin = _rows("OriginLeaks", station_id=Int(), station=Text(), ai_assisted=Int(),
+                            human=Int(), config=Int(), third_party=Int(), unknown=Int(),
+                            total=Int())

@@ -22,10 +22,11 @@ from sqlalchemy import and_, case, exists, func, or_, select
 from sqlalchemy.orm import Session
 
 from incidents.auth.models import Team
-from incidents.errors import InvalidInput
+from incidents.change import report as change_report
+from incidents.errors import InvalidInput, parse_choice
 from incidents.guard import health as guard_health
 from incidents.guard.models import Health
-from incidents.incident.models import Incident
+from incidents.incident.models import ChangeOrigin, Incident
 from incidents.line.models import Station
 from incidents.prevention import service as prevention
 from incidents.prevention.models import (
@@ -52,6 +53,7 @@ class ReportFilter:
     end: date | None = None  # its last day (inclusive)
     team: str | None = None
     service: str | None = None
+    origin: str | None = None  # the incidents' (and changes') change origin
 
     def __post_init__(self):
         # NUL cannot be in a PostgreSQL text value, so it cannot be in a team or service name.
@@ -59,11 +61,13 @@ class ReportFilter:
         self.service = (self.service or "").replace("\x00", "") or None
         if self.start and self.end and self.end < self.start:
             raise InvalidInput("to is before from", field="to")
+        if self.origin:
+            self.origin = str(parse_choice(ChangeOrigin, self.origin, "origin"))
 
     def as_dict(self) -> dict:
         return {"from": self.start.isoformat() if self.start else None,
                 "to": self.end.isoformat() if self.end else None,
-                "team": self.team, "service": self.service}
+                "team": self.team, "service": self.service, "origin": self.origin}
 
 
 def _day_start(day: date) -> datetime:
@@ -85,6 +89,8 @@ def _incidents_where(filters: ReportFilter) -> list:
         clauses.append(Incident.team_id.in_(select(Team.id).where(Team.name == filters.team)))
     if filters.service:
         clauses.append(Incident.service == filters.service)
+    if filters.origin:
+        clauses.append(Incident.change_origin == filters.origin)
     return clauses
 
 
@@ -98,6 +104,9 @@ def recurrence_report(*, session: Session, filters: ReportFilter, now: datetime,
     where = _incidents_where(filters)
     sql = dialect(session)
     by_origin = _by_change_origin(session, where, sql)
+    per_change = change_report.add_rates(
+        session=session, filters=filters, incidents_where=where, by_origin=by_origin,
+        in_period=lambda column: _in_period(column, filters))
     total = sum(row["incidents"] for row in by_origin)
     for row in by_origin:
         row["share"] = _rate(row["incidents"], total)
@@ -115,6 +124,7 @@ def recurrence_report(*, session: Session, filters: ReportFilter, now: datetime,
         "reviews": reviews,
         "by_month": _by_month(session, where, sql),
         "by_change_origin": by_origin,
+        **per_change,
     }
 
 
@@ -204,6 +214,10 @@ def _items_where(filters: ReportFilter) -> list:
         where.append(exists().where(
             PreventionLink.prevention_item_id == PreventionItem.id,
             PreventionLink.incident_id == Incident.id, Incident.service == filters.service))
+    if filters.origin:
+        where.append(exists().where(
+            PreventionLink.prevention_item_id == PreventionItem.id,
+            PreventionLink.incident_id == Incident.id, Incident.change_origin == filters.origin))
     return where
 
 
@@ -369,7 +383,8 @@ def _by_change_origin(session: Session, where: list, sql: str) -> list[dict]:
 ROW_KEYS = {"leaks_by_station": "station", "recurrences_by_defect_class": "defect_class",
             "recurrences_by_station": "station", "top_fingerprints": "fingerprint",
             "by_month": "month", "by_change_origin": "change_origin",
-            "guard_health_by_station": "station", "guard_health_by_team": "team"}
+            "guard_health_by_station": "station", "guard_health_by_team": "team",
+            "leaks_by_origin": "station"}
 CSV_HEADER = ("section", "key", "metric", "value")
 
 

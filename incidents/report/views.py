@@ -11,6 +11,7 @@ from incidents.auth.models import Role, Team
 from incidents.auth.permissions import role_required
 from incidents.errors import DomainError
 from incidents.incident import service as incidents
+from incidents.incident.models import ChangeOrigin
 from incidents.report import charts
 from incidents.report.api import build, csv_response
 from incidents.report.schemas import ReportArgs
@@ -39,9 +40,10 @@ def recurrence():
     if given.get("format") == "json":
         return jsonify(report)
     db = get_session()
-    query = {k: v for k, v in given.items() if k in ("from", "to", "team", "service")}
+    query = {k: v for k, v in given.items() if k in ("from", "to", "team", "service", "origin")}
     return render_template(
         "report/recurrence.html", report=report, charts=charts.all_charts(report), query=query,
         services=incidents.services(session=db),
         teams=list(db.scalars(select(Team.name).order_by(Team.name))),
+        origins=list(ChangeOrigin),
     )

@@ -4,13 +4,26 @@ from __future__ import annotations
 
 import difflib
 
-from flask import Blueprint, abort, flash, g, jsonify, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    g,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 
 from incidents.appdb import get_session
 from incidents.auth.forms import EmptyForm
 from incidents.auth.models import Role
 from incidents.auth.permissions import login_required, role_required
 from incidents.blame import advice, guard
+from incidents.change import attribution, suspects
+from incidents.change import service as changes
 from incidents.errors import DomainError
 from incidents.guard import views as guard_views
 from incidents.incident import service as incidents
@@ -63,6 +76,10 @@ def _context(review, **extra) -> dict:
         defect_classes=dict(DEFECT_CLASSES),
         kinds=KINDS,
         steps=STEPS,
+        change_panel=suspects.panel(
+            session=db, incident=incident,
+            window=changes.Settings.from_config(current_app.config).window),
+        change_labels=attribution.LABELS,
         **extra,
     )
 
