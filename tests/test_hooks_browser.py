@@ -20,8 +20,9 @@ def test_admin_finds_paging_tools_in_the_nav_and_maps_a_service_to_a_team(
     page.click("nav >> text=Paging tools")
     page.wait_for_url("**/admin/paging")
 
+    # Built from PUBLIC_BASE_URL, never from the request's Host.
     assert page.get_by_test_id("hook-url-alertmanager").inner_text() == (
-        f"POST {live_server}/hooks/alertmanager")
+        "POST http://linecheck.test/hooks/alertmanager")
     section = page.locator("section#alertmanager")
     section.locator("select[name=alertmanager-default_severity]").select_option("SEV2")
     section.locator("textarea[name=alertmanager-service_teams]").fill("checkout = payments")

@@ -67,6 +67,7 @@ def test_signing_secrets_and_bot_token_are_not_logged(app, client, slack, fake_s
                                                        everything_logged):
     assert slack.command("help").status_code == 200
     assert slack.command("declare sev2 Checkout down").status_code == 200
+    slack.drain()  # the worker's part: channel, invite, announcement
     fake_slack.wait_for("chat.postMessage")
     slack.command("help", timestamp=1)  # stale: refused
     hooks = HookClient(client, None)
