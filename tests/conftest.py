@@ -215,10 +215,46 @@ def api_reader(client, make_token):
     return ApiClient(client, make_token("api:read"))
 
 
+class _InFlight:
+    """Counts requests the served app is still handling.
+
+    The server's request threads are daemons that shutdown() does not wait for; a request
+    still running when the test ends (a browser's last preview, say) would hold a database
+    connection past the engine's dispose, and the driver then warns as it is collected.
+    """
+
+    def __init__(self, app):
+        self.app = app
+        self.busy = 0
+        self.changed = threading.Condition()
+
+    def __call__(self, environ, start_response):
+        with self.changed:
+            self.busy += 1
+        try:
+            # The request's session closes when the app context ends, which is when the
+            # response has been produced; reading it whole keeps that inside the count.
+            body = self.app(environ, start_response)
+            try:
+                return [b"".join(body)]
+            finally:
+                if hasattr(body, "close"):
+                    body.close()
+        finally:
+            with self.changed:
+                self.busy -= 1
+                self.changed.notify_all()
+
+    def wait_idle(self, timeout: float) -> bool:
+        with self.changed:
+            return self.changed.wait_for(lambda: self.busy == 0, timeout=timeout)
+
+
 @pytest.fixture
 def live_server(app):
     """The app served over real HTTP on loopback, for browsers and concurrent clients."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
+    served = _InFlight(app)
+    server = make_server("127.0.0.1", 0, served, threaded=True)
     # A short poll interval: shutdown waits for the loop to look, and tests wait for shutdown.
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.01},
                               daemon=True)
@@ -226,6 +262,8 @@ def live_server(app):
     yield f"http://127.0.0.1:{server.server_port}"
     server.shutdown()
     thread.join(timeout=5)
+    server.server_close()
+    assert served.wait_idle(timeout=30), "a request was still running 30 s after the test"
 
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
