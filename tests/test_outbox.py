@@ -91,17 +91,18 @@ def test_a_job_scheduled_later_waits_for_its_time(app, session):
 
 
 def test_retry_after_is_honoured_then_the_job_succeeds(app, session):
-    SCRIPT["r"] = [outbox.Retry("rate limited", after=1)]
+    # Three seconds, so a loaded machine cannot make the job due before the second look.
+    SCRIPT["r"] = [outbox.Retry("rate limited", after=3)]
     queue(session, "r")
     started = utcnow()
     assert outbox.drain(app) == 1
     retrying = job(session, "r")
     assert retrying.state == JobState.QUEUED and retrying.last_error == "rate limited"
-    assert retrying.available_at >= started + timedelta(seconds=1)
+    assert retrying.available_at >= started + timedelta(seconds=3)
     assert outbox.drain(app) == 0  # not due yet
     outbox.drain(app, wait=True)
     assert [attempt for key, attempt in RAN] == [1, 2]
-    assert job(session, "r").state == JobState.DONE and utcnow() - started >= timedelta(seconds=1)
+    assert job(session, "r").state == JobState.DONE and utcnow() - started >= timedelta(seconds=3)
 
 
 def test_an_unexpected_error_is_retried_with_growing_backoff(app, session):
@@ -169,7 +170,7 @@ def test_jobs_of_one_incident_run_in_order_even_while_the_first_retries(app, ses
     incident = incidents.declare(session=session, title="Ordered")
     other = incidents.declare(session=session, title="Unrelated")
     session.commit()
-    SCRIPT["first"] = [outbox.Retry("slow down", after=0.3)]
+    SCRIPT["first"] = [outbox.Retry("slow down", after=2)]  # long enough for a loaded machine
     queue(session, "first", incident_id=incident.id)
     queue(session, "second", incident_id=incident.id)
     queue(session, "elsewhere", incident_id=other.id)

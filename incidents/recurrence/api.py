@@ -105,6 +105,8 @@ def list_recurrences(incident_id):
 @secured(blp, Scope.API_WRITE, 400, 404)
 @blp.arguments(RecurrenceCreate)
 @blp.response(201, ConfirmedOut)
+@blp.alt_response(200, schema=ConfirmedOut, success=True,
+                  description="It was already confirmed; nothing changed")
 def confirm_recurrence(data, incident_id):
     """Confirm this incident recurs an earlier one (200 when it already was)."""
     session = get_session()
