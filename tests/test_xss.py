@@ -232,6 +232,6 @@ def test_live_preview_in_chromium_injects_nothing(live_server, page, hostile):
     textarea.fill("")
     with page.expect_response(lambda r: r.url.endswith("/review/preview")):
         textarea.fill("# Typed\n\n" + ALL_TEXT)
-    page.wait_for_function("document.getElementById('preview').textContent.includes('Typed')")
+    page.locator("#preview h1", has_text="Typed").wait_for()
     assert page.evaluate("document.querySelectorAll('[data-xss]').length") == 0
     assert page.evaluate("document.querySelectorAll('#preview a[href^=javascript]').length") == 0
