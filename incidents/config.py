@@ -23,6 +23,7 @@ ENV_SETTINGS = (
     "OUTBOX_MAX_BACKOFF_SECONDS",
     "OUTBOX_MAX_ATTEMPTS",
     "OUTBOX_POLL_SECONDS",
+    "OUTBOX_KEEP_DONE_DAYS",
     "SESSION_LIFETIME_HOURS",
     "SESSION_IDLE_MINUTES",
     "TRUSTED_PROXY_HOPS",
@@ -68,6 +69,7 @@ class Defaults:
     OUTBOX_MAX_BACKOFF_SECONDS = 3600.0
     OUTBOX_MAX_ATTEMPTS = 20
     OUTBOX_POLL_SECONDS = 1.0
+    OUTBOX_KEEP_DONE_DAYS = 30.0
     # A browser session ends this long after sign-in, or after this long without a request.
     SESSION_LIFETIME_HOURS = 12
     SESSION_IDLE_MINUTES = 60

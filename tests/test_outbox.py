@@ -333,3 +333,38 @@ def test_worker_drain_and_status_commands(app, runner, session):
     assert "queued 0, retrying 1, dead 1, done 1" in status.output
     assert "rate limited" in status.output and "not_in_channel" in status.output
     assert reload(session, OutboxJob, job(session, "cli-ok").id).state == JobState.DONE
+
+
+def test_the_worker_prunes_old_done_jobs_once_an_hour_and_nothing_else(app, session):
+    app.config["OUTBOX_KEEP_DONE_DAYS"] = 30
+    for key in ("old", "recent", "old-dead", "old-queued"):
+        queue(session, key)
+    long_ago = utcnow() - timedelta(days=31)
+    rows = {key: job(session, key) for key in ("old", "recent", "old-dead", "old-queued")}
+    rows["old"].state, rows["old"].done_at = JobState.DONE, long_ago
+    rows["recent"].state, rows["recent"].done_at = JobState.DONE, utcnow() - timedelta(days=29)
+    rows["old-dead"].state, rows["old-dead"].available_at = JobState.DEAD, long_ago
+    rows["old-queued"].available_at = utcnow() + timedelta(hours=1)
+    session.commit()
+
+    worker = Worker(app)
+    assert worker.run(drain=True) == 0  # nothing due; the idle worker prunes
+    assert job(session, "old") is None
+    assert {key for key in rows if job(session, key) is not None} == {
+        "recent", "old-dead", "old-queued"}
+
+    queue(session, "old")  # its key is free again, and the next purge waits an hour
+    finished = job(session, "old")
+    finished.state, finished.done_at = JobState.DONE, long_ago
+    session.commit()
+    assert worker.prune() == 0 and job(session, "old") is not None
+    assert worker.prune(every=0) == 1 and job(session, "old") is None
+
+
+def test_keeping_done_jobs_for_zero_days_keeps_them_all(app, session):
+    app.config["OUTBOX_KEEP_DONE_DAYS"] = 0
+    queue(session, "kept")
+    kept = job(session, "kept")
+    kept.state, kept.done_at = JobState.DONE, utcnow() - timedelta(days=400)
+    session.commit()
+    assert Worker(app).prune() == 0 and job(session, "kept") is not None

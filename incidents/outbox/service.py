@@ -23,7 +23,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from incidents.audit import service as audit
@@ -176,6 +176,19 @@ def enqueue(*, session: Session, kind: str, key: str, payload: dict,
         {"kind": kind, "key": fit_key(key), "payload": payload, "incident_id": incident_id,
          "state": str(JobState.QUEUED), "available_at": available_at or now, "attempts": 0,
          "created_at": now}) is not None
+
+
+def prune_done(*, session: Session, before: datetime, limit: int = 1000) -> int:
+    """Delete up to `limit` jobs done before `before`, oldest first; return how many.
+
+    A done job's key is what keeps a repeated intent from running twice, so keep done jobs
+    far longer than any sender retries (Slack retries for minutes; the default keeps 30 days).
+    """
+    oldest = (select(OutboxJob.id)
+              .where(OutboxJob.state == JobState.DONE, OutboxJob.done_at < before)
+              .order_by(OutboxJob.done_at).limit(limit))
+    return session.execute(
+        delete(OutboxJob).where(OutboxJob.id.in_(oldest.scalar_subquery()))).rowcount
 
 
 def drain(app, *, wait: bool = False, timeout: float = 30.0) -> int:

@@ -29,9 +29,10 @@ from sqlalchemy.orm import aliased
 
 from incidents.db import UTCDateTime, utcnow
 from incidents.outbox.models import JobState, OutboxJob
-from incidents.outbox.service import Dead, Job, Retry, handler_for, load_handlers
+from incidents.outbox.service import Dead, Job, Retry, handler_for, load_handlers, prune_done
 
 log = logging.getLogger(__name__)
+PRUNE_EVERY = 3600.0  # seconds between purges of old done jobs
 
 _earlier = aliased(OutboxJob)
 _CLAIM = (
@@ -55,6 +56,7 @@ class Settings:
     max_backoff: float
     max_attempts: int
     poll: float  # how often an idle worker looks for new jobs
+    keep_done: float  # days a done job is kept (its key refuses repeats); 0 keeps them all
 
     @classmethod
     def from_config(cls, config) -> Settings:
@@ -62,7 +64,8 @@ class Settings:
                    backoff=float(config["OUTBOX_BACKOFF_SECONDS"]),
                    max_backoff=float(config["OUTBOX_MAX_BACKOFF_SECONDS"]),
                    max_attempts=int(config["OUTBOX_MAX_ATTEMPTS"]),
-                   poll=float(config["OUTBOX_POLL_SECONDS"]))
+                   poll=float(config["OUTBOX_POLL_SECONDS"]),
+                   keep_done=float(config["OUTBOX_KEEP_DONE_DAYS"]))
 
 
 @dataclass(frozen=True)
@@ -80,6 +83,7 @@ class Worker:
         self.name = (name or f"{socket.gethostname()}:{os.getpid()}")[:80]
         self.handlers = load_handlers()
         self._stop = threading.Event()
+        self._pruned_at: float | None = None
 
     def stop(self) -> None:
         """Finish the job in hand, then return from `run` (SIGTERM, SIGINT)."""
@@ -100,6 +104,7 @@ class Worker:
                 self.execute(*claimed)
                 ran += 1
                 continue
+            self.prune()
             if drain and not wait:
                 break
             due_in = self._next_due_in()
@@ -116,6 +121,26 @@ class Worker:
                 pause = min(pause, left)
             self._stop.wait(pause)
         return ran
+
+    def prune(self, *, every: float = PRUNE_EVERY) -> int:
+        """Delete old done jobs, at most once per `every` seconds; return how many went."""
+        now = time.monotonic()
+        if not self.settings.keep_done or (
+                self._pruned_at is not None and now - self._pruned_at < every):
+            return 0
+        self._pruned_at = now
+        before = utcnow() - timedelta(days=self.settings.keep_done)
+        pruned = 0
+        with self.sessions() as session:
+            # In batches, each its own short transaction, so claims never wait behind a purge.
+            while batch := prune_done(session=session, before=before):
+                session.commit()
+                pruned += batch
+            session.commit()
+        if pruned:
+            log.info("pruned %s done job%s older than %s days", pruned, "s" * (pruned != 1),
+                     self.settings.keep_done)
+        return pruned
 
     def claim(self) -> tuple[Job, str] | None:
         """Lease the next due job; None when nothing is due."""
