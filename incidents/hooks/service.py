@@ -51,8 +51,6 @@ class Outcome:
     message: str = ""
     incident_ids: list[int] = field(default_factory=list)
     opened: list[int] = field(default_factory=list)
-    # (incident id, status before) of incidents this delivery resolved, for change notices.
-    resolved: list[tuple[int, str]] = field(default_factory=list)
     events_added: int = 0
     # Whether the caller commits: an applied delivery, the record of an ignored one, or the
     # signal that a repeated notification's alerts still fire.
@@ -186,8 +184,7 @@ def receive(
     run.finish()
     outcome = run.outcome
     # The sender's rule: its other quiet incidents are resolved as its deliveries come in.
-    for incident in staleness.sweep(session=session, sender=sender, settings=settings, now=now):
-        outcome.resolved.append((incident.id, str(Status.INVESTIGATING)))
+    staleness.sweep(session=session, sender=sender, settings=settings, now=now)
     if not outcome.incident_ids:
         return _ignored(session, sender, delivery_key,
                         "no incident matches these events; recorded, nothing else")
@@ -294,7 +291,6 @@ class _Run:
         if not quiet:
             return
         if self.settings.resolve_stale:
-            self.outcome.resolved.append((incident.id, str(incident.status)))
             staleness.resolve_quiet(session=self.session, incident=incident, quiet=quiet,
                                     by=self.sender, source=self.sender)
         else:
@@ -434,7 +430,6 @@ class _Run:
             return
         self.pending.write()
         resolved_at = as_utc(event.occurred_at) or self.now
-        self.outcome.resolved.append((incident.id, str(incident.status)))
         incidents.resolve(session=self.session, incident=incident,
                           resolved_at=max(min(resolved_at, self.now), incident.started_at),
                           summary=event.text, author_name=event.author or self.sender,
