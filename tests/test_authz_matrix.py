@@ -151,6 +151,7 @@ MATRIX: dict[str, Policy] = {
     "POST /admin/line/stations/<int:station_id>": page("admin"),
     "POST /admin/line/stations/<int:station_id>/move": page("admin"),
     "POST /admin/line/stations/<int:station_id>/remove": page("admin"),
+    "POST /admin/line/stations/<int:station_id>/restore": page("admin"),
     "GET /admin/paging": page("admin"),
     "POST /admin/paging/<sender>": page("admin"),
     "POST /admin/paging/<sender>/test": page("admin"),
