@@ -120,6 +120,7 @@ MATRIX: dict[str, Policy] = {
     "POST /prevention": page("responder"),
     "GET /prevention/<int:item_id>": page("viewer"),
     "POST /prevention/<int:item_id>/status": page("responder"),
+    "POST /prevention/<int:item_id>/edit": page("responder"),
     "POST /prevention/<int:item_id>/tracker-issue": page("responder"),
     "POST /prevention/<int:item_id>/tracker-link": page("responder"),
     "POST /prevention/<int:item_id>/guard/confirmations": page("responder"),

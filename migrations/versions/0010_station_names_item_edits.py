@@ -1,4 +1,7 @@
-"""station names unique and kept by published reviews
+"""station names unique and kept by published reviews; prevention items edited
+
+Prevention items get `assignee_id` (a user) and `revision` (0 for existing items), for edits
+that name the revision they started from.
 
 Stations get `name_key`, the name folded for comparison (whitespace collapsed, casefolded),
 unique over every station, removed ones included. Names that already collide keep the first
@@ -53,8 +56,25 @@ def upgrade() -> None:
         "WHERE review_id IN (SELECT id FROM reviews WHERE state = 'published')"
     )
 
+    with op.batch_alter_table('prevention_items', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('assignee_id', sa.Integer(), nullable=True))
+        batch_op.add_column(sa.Column('revision', sa.Integer(), nullable=False,
+                                      server_default='0'))
+        batch_op.create_index(batch_op.f('ix_prevention_items_assignee_id'), ['assignee_id'],
+                              unique=False)
+        batch_op.create_foreign_key(batch_op.f('fk_prevention_items_assignee_id_users'),
+                                    'users', ['assignee_id'], ['id'])
+    with op.batch_alter_table('prevention_items', schema=None) as batch_op:
+        batch_op.alter_column('revision', server_default=None)
+
 
 def downgrade() -> None:
+    with op.batch_alter_table('prevention_items', schema=None) as batch_op:
+        batch_op.drop_constraint(batch_op.f('fk_prevention_items_assignee_id_users'),
+                                 type_='foreignkey')
+        batch_op.drop_index(batch_op.f('ix_prevention_items_assignee_id'))
+        batch_op.drop_column('revision')
+        batch_op.drop_column('assignee_id')
     with op.batch_alter_table('station_findings', schema=None) as batch_op:
         batch_op.drop_column('published_station_name')
     with op.batch_alter_table('stations', schema=None) as batch_op:
