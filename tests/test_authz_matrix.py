@@ -92,6 +92,7 @@ MATRIX: dict[str, Policy] = {
     "POST /incidents/<int:incident_id>/status": page("responder"),
     "POST /incidents/<int:incident_id>/resolve": page("responder"),
     "POST /incidents/<int:incident_id>/times": page("responder"),
+    "POST /incidents/<int:incident_id>/edit": page("responder"),
     "POST /incidents/<int:incident_id>/events/<int:event_id>": page("responder"),
     # review
     # A draft review is for reviewers; once published every role reads it (the review tests
