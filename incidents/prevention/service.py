@@ -302,7 +302,8 @@ def edit(
         change("owner_team", team, item.owner_team.name if item.owner_team else "",
                team.name if team else "")
     if assignee is not _UNSET:
-        user = auth.user_by_email(session=session, email=assignee) if _text(assignee) else None
+        email = _text(assignee)
+        user = auth.user_by_email(session=session, email=email) if email else None
         if user is not None and user.id != item.assignee_id and not user.active:
             raise InvalidInput(f"{user.email} is deactivated", field="assignee")
         change("assignee", user, item.assignee.email if item.assignee else "",
