@@ -117,7 +117,9 @@ def _edit_form(found: PreventionItem, formdata=None) -> EditItemForm:
         stations.append(found.station)  # its own station stays choosable after removal
     form.station_id.choices = [SelectChoice("0", "—")] + [
         SelectChoice(str(s.id), s.name) for s in stations]
-    users = get_session().scalars(select(User).where(User.active).order_by(User.email))
+    users = list(get_session().scalars(select(User).where(User.active).order_by(User.email)))
+    if found.assignee is not None and not found.assignee.active:
+        users.append(found.assignee)  # kept until someone chooses another
     form.assignee.choices = [SelectChoice("", "nobody")] + [
         SelectChoice(u.email, f"{u.display_name} ({u.email})" if u.display_name != u.email
                      else u.email) for u in users]
