@@ -92,6 +92,7 @@ MATRIX: dict[str, Policy] = {
     "POST /incidents/<int:incident_id>/status": page("responder"),
     "POST /incidents/<int:incident_id>/resolve": page("responder"),
     "POST /incidents/<int:incident_id>/times": page("responder"),
+    "POST /incidents/<int:incident_id>/edit": page("responder"),
     "POST /incidents/<int:incident_id>/events/<int:event_id>": page("responder"),
     # review
     # A draft review is for reviewers; once published every role reads it (the review tests
@@ -120,6 +121,7 @@ MATRIX: dict[str, Policy] = {
     "POST /prevention": page("responder"),
     "GET /prevention/<int:item_id>": page("viewer"),
     "POST /prevention/<int:item_id>/status": page("responder"),
+    "POST /prevention/<int:item_id>/edit": page("responder"),
     "POST /prevention/<int:item_id>/tracker-issue": page("responder"),
     "POST /prevention/<int:item_id>/tracker-link": page("responder"),
     "POST /prevention/<int:item_id>/guard/confirmations": page("responder"),
@@ -151,6 +153,7 @@ MATRIX: dict[str, Policy] = {
     "POST /admin/line/stations/<int:station_id>": page("admin"),
     "POST /admin/line/stations/<int:station_id>/move": page("admin"),
     "POST /admin/line/stations/<int:station_id>/remove": page("admin"),
+    "POST /admin/line/stations/<int:station_id>/restore": page("admin"),
     "GET /admin/paging": page("admin"),
     "POST /admin/paging/<sender>": page("admin"),
     "POST /admin/paging/<sender>/test": page("admin"),

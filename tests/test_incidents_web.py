@@ -159,3 +159,75 @@ def test_titles_and_notes_are_escaped(client, auth, session):
     page = client.get(f"/incidents/{incident.id}").get_data(as_text=True)
     assert "<script>alert(1)</script>" not in page and "&lt;script&gt;" in page
     assert "<img src=x" not in page
+
+
+def test_edit_form_changes_title_description_service_and_team(client, auth, session):
+    incident = _declare(session, service="checkout", team="payments",
+                        description="5xx on pay")
+    auth.login_as("responder")
+    page = client.get(f"/incidents/{incident.id}").get_data(as_text=True)
+    assert 'data-testid="edit-incident"' in page and 'value="payments"' in page
+    response = client.post(f"/incidents/{incident.id}/edit", data={
+        "title": "Checkout 500s after the payment client upgrade", "service": "payments-api",
+        "team": "ledger", "description": "Every card payment failed for 40 minutes"})
+    assert response.status_code == 302
+    session.expire_all()
+    edited = session.get(Incident, incident.id)
+    assert edited.title == "Checkout 500s after the payment client upgrade"
+    assert (edited.service, edited.team.name) == ("payments-api", "ledger")
+    assert edited.description == "Every card payment failed for 40 minutes"
+    # Empty service and team clear them, as the API's PATCH does.
+    client.post(f"/incidents/{incident.id}/edit", data={
+        "title": edited.title, "service": "", "team": "", "description": ""})
+    session.expire_all()
+    cleared = session.get(Incident, incident.id)
+    assert (cleared.service, cleared.team, cleared.description) == (None, None, "")
+
+
+def test_edit_form_refuses_an_empty_title(client, auth, session):
+    incident = _declare(session)
+    auth.login_as("responder")
+    response = client.post(f"/incidents/{incident.id}/edit", data={"title": ""},
+                           follow_redirects=True)
+    assert "The incident was not saved" in response.get_data(as_text=True)
+    session.expire_all()
+    assert session.get(Incident, incident.id).title == "Checkout errors"
+
+
+def test_viewer_cannot_edit_an_incident(client, auth, session):
+    incident = _declare(session)
+    auth.login_as("viewer")
+    assert b'data-testid="edit-incident"' not in client.get(f"/incidents/{incident.id}").data
+    assert client.post(f"/incidents/{incident.id}/edit",
+                       data={"title": "x"}).status_code == 403
+
+
+def test_declare_form_takes_a_start_time_in_the_viewer_zone(client, auth, session):
+    from datetime import UTC, datetime, timedelta
+
+    auth.login_as("responder", timezone="Europe/Berlin")
+    client.post("/incidents/new", data={
+        "title": "Search down since lunch", "severity": "SEV2",
+        "detection_method": "customer_report", "change_origin": "unknown",
+        "started_at": "2026-06-01T13:15"})
+    incident = session.scalar(select(Incident).where(Incident.title == "Search down since lunch"))
+    assert incident.started_at == datetime(2026, 6, 1, 11, 15, tzinfo=UTC)
+    # Declared now: detected by now at the latest, so time to detect is not zero.
+    assert incident.detected_at > datetime.now(UTC) - timedelta(minutes=5)
+
+
+def test_declare_form_start_defaults_to_now_and_refuses_the_future(client, auth, session):
+    from datetime import UTC, datetime, timedelta
+
+    auth.login_as("responder")
+    client.post("/incidents/new", data={"title": "Now", "severity": "SEV3",
+                                        "detection_method": "alert",
+                                        "change_origin": "unknown", "started_at": ""})
+    now = session.scalar(select(Incident).where(Incident.title == "Now"))
+    assert abs(now.started_at - datetime.now(UTC)) < timedelta(minutes=5)
+    later = (datetime.now(UTC) + timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M")
+    response = client.post("/incidents/new", data={
+        "title": "Tomorrow", "severity": "SEV3", "detection_method": "alert",
+        "change_origin": "unknown", "started_at": later})
+    assert "started_at is in the future" in response.get_data(as_text=True)
+    assert session.scalar(select(Incident).where(Incident.title == "Tomorrow")) is None

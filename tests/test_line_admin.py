@@ -101,3 +101,101 @@ def test_removed_station_leaves_the_line_but_keeps_its_findings(auth, client, se
     [finding] = reviews.find(session=session, incident_id=incident.id).findings
     assert finding.station.name == station.name and finding.note == "diff too large to read"
     assert not finding.station.active
+
+
+@pytest.mark.parametrize("name", ["Canary", "canary", "  CANARY ", "Code  review"])
+def test_add_refuses_a_name_the_line_already_has(auth, client, session, name):
+    auth.login_as("admin")
+    response = client.post("/admin/line/stations", data={"name": name}, follow_redirects=True)
+    assert "already has a station named" in response.get_data(as_text=True)
+    assert len(_names(session)) == 12
+
+
+def test_rename_refuses_another_stations_name(auth, client, session):
+    auth.login_as("admin")
+    canary = line.stations(session=session)[9]
+    response = client.post(f"/admin/line/stations/{canary.id}",
+                           data={"name": "production ROLLOUT", "catches": ""},
+                           follow_redirects=True)
+    assert "already has a station named &#39;Production rollout&#39;" in response.get_data(
+        as_text=True)
+    assert _names(session)[9] == "Canary"
+    # Its own name in another case is a rename, not a clash.
+    client.post(f"/admin/line/stations/{canary.id}", data={"name": "CANARY", "catches": ""})
+    assert _names(session)[9] == "CANARY"
+
+
+def test_the_database_refuses_two_stations_with_one_name(session):
+    from sqlalchemy.exc import IntegrityError
+
+    session.add(Station(name="code review", position=99))
+    with pytest.raises(IntegrityError):
+        session.flush()
+
+
+def test_a_removed_station_is_restored_with_its_findings(auth, client, session):
+    incident = make_incident(session)
+    review = reviews.start(session=session, incident_id=incident.id)
+    station = line.stations(session=session)[7]
+    reviews.set_finding(session=session, review=review, station_id=station.id,
+                        reason="signal_missed", note="diff too large to read")
+    session.commit()
+    auth.login_as("admin")
+    client.post(f"/admin/line/stations/{station.id}/remove")
+    # Adding it again would split its history: the admin is sent to restore it instead.
+    response = client.post("/admin/line/stations", data={"name": station.name.upper()},
+                           follow_redirects=True)
+    assert "is a removed station: restore it" in response.get_data(as_text=True)
+    assert client.get("/admin/line").get_data(as_text=True).count(
+        f'aria-label="Restore {station.name}"') == 1
+
+    response = client.post(f"/admin/line/stations/{station.id}/restore",
+                           follow_redirects=True)
+    assert "Station restored" in response.get_data(as_text=True)
+    assert _names(session)[-1] == station.name  # back, at the end of the line
+    session.expire_all()
+    assert session.get(Station, station.id).active
+    assert reviews.findings_per_station(session=session)[station.id] == 1
+    html = client.get("/admin/line").get_data(as_text=True)
+    assert 'data-testid="removed"' not in html
+    assert html.count('data-testid="station-row"') == 12
+
+
+def test_restore_unknown_station_says_so(auth, client):
+    auth.login_as("admin")
+    response = client.post("/admin/line/stations/999/restore", follow_redirects=True)
+    assert "no station 999" in response.get_data(as_text=True)
+
+
+def test_a_published_review_keeps_the_station_name_it_was_published_with(
+        auth, client, session, api):
+    from tests.test_review_support import first_station, make_publishable
+
+    incident = make_incident(session)
+    review = make_publishable(session, reviews.start(session=session, incident_id=incident.id))
+    reviews.publish(session=session, review=review)
+    session.commit()
+    station = first_station(session)
+    auth.login_as("admin")
+    client.post(f"/admin/line/stations/{station.id}",
+                data={"name": "IDE checks", "catches": station.catches})
+
+    page = client.get(f"/incidents/{incident.id}/review").get_data(as_text=True)
+    assert "Editor and linter" in page and "IDE checks" not in page
+    body = api.get(f"/api/v1/incidents/{incident.id}/review").get_json()
+    assert body["findings"][0]["station"] == "Editor and linter"
+
+    # Reopened, it is a draft again and shows the station's current name; publishing again
+    # records that one.
+    session.expire_all()  # the rename happened in the app's session
+    review = reviews.find(session=session, incident_id=incident.id)
+    reviews.reopen(session=session, review=review)
+    session.commit()
+    body = api.get(f"/api/v1/incidents/{incident.id}/review").get_json()
+    assert body["findings"][0]["station"] == "IDE checks"
+    reviews.publish(session=session, review=review)
+    session.commit()
+    client.post(f"/admin/line/stations/{station.id}",
+                data={"name": "Editor", "catches": station.catches})
+    body = api.get(f"/api/v1/incidents/{incident.id}/review").get_json()
+    assert body["findings"][0]["station"] == "IDE checks"

@@ -20,7 +20,19 @@ class DeclareForm(FlaskForm):
     )
     change_origin = SelectField("Triggering change", choices=choices(ChangeOrigin),
                                 default="unknown")
+    # In the viewer's zone; empty: now. Not in the future (incident.service.declare says so).
+    started_at = DateTimeLocalField("Started (empty: now)", validators=[Optional()])
     submit = SubmitField("Declare incident")
+
+
+class EditIncidentForm(FlaskForm):
+    """What the incident is: title, description, service, team (the API's PATCH, by hand)."""
+
+    title = StringField("Title", validators=[DataRequired(), Length(max=300)])
+    service = StringField("Service", validators=[Optional(), Length(max=200)])
+    team = StringField("Team", validators=[Optional(), Length(max=100)])
+    description = TextAreaField("What is happening?", validators=[Optional(), Length(max=20000)])
+    submit = SubmitField("Save incident")
 
 
 class NoteForm(FlaskForm):

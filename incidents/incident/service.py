@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, selectinload
@@ -61,6 +61,11 @@ def _check_times(incident: Incident) -> None:
             raise InvalidInput(f"{field} is before started_at", field=field)
 
 
+# How far ahead of our clock a given start time may be: the sender's clock may run a little
+# fast. (Paging hooks never pass a future start: they clamp to now.)
+CLOCK_SKEW = timedelta(minutes=5)
+
+
 def declare(
     *,
     session: Session,
@@ -85,6 +90,8 @@ def declare(
     channel is queued too: created, the declarer invited and the incident announced there.
     """
     now = utcnow()
+    if started_at is not None and as_utc(started_at) > now + CLOCK_SKEW:
+        raise InvalidInput("started_at is in the future", field="started_at")
     incident = Incident(
         title=_clean_title(title),
         severity=parse_severity(severity),

@@ -22,12 +22,14 @@ from incidents.auth.models import Role
 from incidents.auth.permissions import login_required, role_required
 from incidents.change import attribution, suspects
 from incidents.change import service as changes
+from incidents.db import utcnow
 from incidents.errors import DomainError
 from incidents.hooks import staleness
 from incidents.incident import service
 from incidents.incident.forms import (
     DeclareForm,
     EditEventForm,
+    EditIncidentForm,
     NoteForm,
     ResolveForm,
     StatusForm,
@@ -79,6 +81,7 @@ def declare():
     form = DeclareForm()
     if form.validate_on_submit():
         db = get_session()
+        started_at = _aware(form.started_at.data)
         try:
             incident = service.declare(
                 session=db, title=form.title.data, severity=form.severity.data,
@@ -86,13 +89,22 @@ def declare():
                 description=form.description.data or "", source=Source.WEB,
                 detection_method=form.detection_method.data,
                 change_origin=form.change_origin.data, declared_by=g.user,
+                # Declared by hand: detected by now at the latest, whenever it started.
+                started_at=started_at, detected_at=utcnow() if started_at else None,
             )
         except DomainError as exc:
+            db.rollback()
             flash(exc.message, "error")
         else:
             db.commit()
             return redirect(url_for("incidents.detail", incident_id=incident.id))
-    return render_template("incidents/new.html", form=form)
+    now_local = utcnow().astimezone(ZoneInfo(g.user.timezone)).strftime("%Y-%m-%dT%H:%M")
+    return render_template("incidents/new.html", form=form, now_local=now_local)
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    """A time typed in the viewer's zone, made aware."""
+    return value.replace(tzinfo=ZoneInfo(g.user.timezone)) if value else None
 
 
 def _incident_or_404(incident_id: int):
@@ -124,6 +136,10 @@ def detail(incident_id: int):
             session=get_session(), incident_id=incident_id, limit=10)],
         status_form=StatusForm(data={"severity": incident.severity, "status": incident.status}),
         resolve_form=ResolveForm(), times_form=times, edit_form=EditEventForm(),
+        incident_form=EditIncidentForm(data={
+            "title": incident.title, "service": incident.service or "",
+            "team": incident.team.name if incident.team else "",
+            "description": incident.description}),
         editable_kinds=timeline.EDITABLE_KINDS,
         change_panel=suspects.panel(session=get_session(), incident=incident, window=window),
         change_labels=attribution.LABELS,
@@ -178,6 +194,23 @@ def resolve(incident_id: int):
         session=db, incident=incident, summary=form.summary.data, actor=g.user))
 
 
+@bp.route("/incidents/<int:incident_id>/edit", methods=["POST"])
+@role_required(Role.RESPONDER)
+def edit(incident_id: int):
+    form = EditIncidentForm()
+    if not form.validate_on_submit():
+        flash("The incident was not saved: " + "; ".join(
+            f"{form[name].label.text}: {', '.join(errors)}"
+            for name, errors in form.errors.items()), "error")
+        return redirect(url_for("incidents.detail", incident_id=incident_id))
+    # Empty service or team clears it, as the API's PATCH with "" does.
+    changes = service.Changes(title=form.title.data, service=form.service.data or "",
+                              team=form.team.data or "",
+                              description=form.description.data or "")
+    return _apply(incident_id, lambda db, incident: service.update(
+        session=db, incident=incident, changes=changes, actor=g.user))
+
+
 @bp.route("/incidents/<int:incident_id>/times", methods=["POST"])
 @role_required(Role.RESPONDER)
 def correct_times(incident_id: int):
@@ -185,14 +218,9 @@ def correct_times(incident_id: int):
     if not form.validate_on_submit():
         flash("Times need the form YYYY-MM-DDTHH:MM.", "error")
         return redirect(url_for("incidents.detail", incident_id=incident_id))
-    zone = ZoneInfo(g.user.timezone)
-
-    def aware(value: datetime | None):
-        return value.replace(tzinfo=zone) if value else None
-
-    changes = service.Changes(started_at=aware(form.started_at.data),
-                              detected_at=aware(form.detected_at.data),
-                              resolved_at=aware(form.resolved_at.data))
+    changes = service.Changes(started_at=_aware(form.started_at.data),
+                              detected_at=_aware(form.detected_at.data),
+                              resolved_at=_aware(form.resolved_at.data))
     return _apply(incident_id, lambda db, incident: service.update(
         session=db, incident=incident, changes=changes, actor=g.user))
 

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from incidents.audit import service as audit
 from incidents.auth.models import User
 from incidents.db import utcnow
-from incidents.errors import InvalidInput, NotFound
-from incidents.line.models import Station
+from incidents.errors import Conflict, InvalidInput, NotFound
+from incidents.line.models import Station, fold
 
 # The line a new installation starts with (SPEC.md "The problem"); the first migration seeds it.
 DEFAULT_LINE: list[tuple[str, str]] = [
@@ -60,12 +61,36 @@ def _clean_name(name: str) -> str:
     return name
 
 
+def _refuse_taken(session: Session, name: str, station_id: int | None = None) -> None:
+    """Refuse a name another station has (case and spacing aside), removed ones included."""
+    other = session.scalar(select(Station).where(Station.name_key == fold(name),
+                                                 Station.id != (station_id or 0)))
+    if other is None:
+        return
+    if other.active:
+        raise Conflict(f"the line already has a station named {other.name!r}", field="name")
+    raise Conflict(f"{other.name!r} is a removed station: restore it to keep its findings and "
+                   "items together", field="name", station_id=other.id)
+
+
+def _flush_named(session: Session, station: Station) -> None:
+    # The unique name_key decides between two admins saving the same name at once.
+    try:
+        with session.begin_nested():
+            session.flush()
+    except IntegrityError:
+        raise Conflict(f"another station is already named {station.name!r}",
+                       field="name") from None
+
+
 def add_station(*, session: Session, name: str, catches: str = "",
                 actor: User | None = None) -> Station:
+    name = _clean_name(name)
+    _refuse_taken(session, name)
     last = session.scalar(select(func.max(Station.position))) or 0
-    station = Station(name=_clean_name(name), catches=(catches or "").strip(), position=last + 1)
+    station = Station(name=name, catches=(catches or "").strip(), position=last + 1)
     session.add(station)
-    session.flush()
+    _flush_named(session, station)
     audit.record(session=session, action="station.added", entity_type="station",
                  entity_id=station.id, actor=actor, name=station.name)
     return station
@@ -73,11 +98,14 @@ def add_station(*, session: Session, name: str, catches: str = "",
 
 def edit_station(*, session: Session, station_id: int, name: str, catches: str,
                  actor: User | None = None) -> Station:
+    """Rename a station or say what it catches; published reviews keep the name they used."""
     station = get(session=session, station_id=station_id)
     old = station.name
-    station.name = _clean_name(name)
+    name = _clean_name(name)
+    _refuse_taken(session, name, station.id)
+    station.name = name
     station.catches = (catches or "").strip()
-    session.flush()
+    _flush_named(session, station)
     audit.record(session=session, action="station.edited", entity_type="station",
                  entity_id=station.id, actor=actor, old_name=old, name=station.name)
     return station
@@ -91,6 +119,22 @@ def remove_station(*, session: Session, station_id: int, actor: User | None = No
         audit.record(session=session, action="station.removed", entity_type="station",
                      entity_id=station.id, actor=actor, name=station.name)
     session.flush()
+    return station
+
+
+def restore_station(*, session: Session, station_id: int,
+                    actor: User | None = None) -> Station:
+    """Put a removed station back, at the end of the line, with all its history."""
+    station = get(session=session, station_id=station_id)
+    if station.active:
+        return station
+    last = session.scalar(select(func.max(Station.position))
+                          .where(Station.removed_at.is_(None))) or 0
+    station.removed_at = None
+    station.position = last + 1
+    session.flush()
+    audit.record(session=session, action="station.restored", entity_type="station",
+                 entity_id=station.id, actor=actor, name=station.name)
     return station
 
 

@@ -92,3 +92,13 @@ def remove(station_id: int):
     return _apply(lambda db: service.remove_station(session=db, station_id=station_id,
                                                     actor=g.user),
                   "Station removed from the line; its findings and items keep it.")
+
+
+@bp.route("/admin/line/stations/<int:station_id>/restore", methods=["POST"])
+@role_required(Role.ADMIN)
+def restore(station_id: int):
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    return _apply(lambda db: service.restore_station(session=db, station_id=station_id,
+                                                     actor=g.user),
+                  "Station restored at the end of the line, with its findings and items.")

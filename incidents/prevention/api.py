@@ -120,6 +120,12 @@ class ItemOut(ma.Schema):
     outcome = ma.fields.Function(
         lambda i: i.guard_view.outcome.value if i.guard_view.outcome else None,
         allow_none=True, required=True, metadata={"enum": [o.value for o in Outcome] + [None]})
+    assignee = ma.fields.Function(lambda i: i.assignee.email if i.assignee else None,
+                                  allow_none=True, required=True,
+                                  metadata={"description": "The email of the person doing it"})
+    revision = ma.fields.Integer(required=True, metadata={
+        "description": "Moves on with every change; an edit (PATCH) names the one it started "
+                       "from"})
     incident_ids = ma.fields.List(ma.fields.Integer(), required=True)
     created_at = ma.fields.AwareDateTime(required=True)
     tracker = TrackerField()
@@ -144,7 +150,29 @@ class ItemCreate(ma.Schema):
     description = ma.fields.String(load_default="")
 
 
+# The fields an edit changes (prevention.service.edit); each needs `revision` in the same body.
+EDIT_FIELDS = ("title", "description", "kind", "station_id", "owner_team", "due_date",
+               "assignee")
+
+
 class ItemPatch(ma.Schema):
+    title = ma.fields.String(validate=ma.validate.Length(min=1, max=300))
+    description = ma.fields.String(validate=ma.validate.Length(max=20000))
+    kind = ma.fields.String(validate=ma.validate.OneOf(_kinds))
+    station_id = ma.fields.Integer(allow_none=True, validate=_an_id,
+                                   metadata={"description": "null: no station"})
+    owner_team = ma.fields.String(allow_none=True, validate=ma.validate.Length(max=100),
+                                  metadata={"description": "A team's name, as when creating"})
+    due_date = ma.fields.Date(allow_none=True)
+    assignee = ma.fields.String(allow_none=True, validate=ma.validate.Length(max=320),
+                                metadata={"description": "A user's email; null: nobody"})
+    reason = ma.fields.String(validate=ma.validate.Length(max=5000), metadata={
+        "description": "Why the due date moves (required when a set due date changes); kept "
+                       "in the item's history with the old date"})
+    revision = ma.fields.Integer(validate=ma.validate.Range(min=0, max=MAX_ID), metadata={
+        "description": "The revision this edit started from (required with any of title, "
+                       "description, kind, station_id, owner_team, due_date, assignee); a "
+                       "stale one answers 409 with `current`, the item as it stands"})
     status = ma.fields.String(validate=ma.validate.OneOf(_statuses))
     guard_url = ma.fields.String(allow_none=True, validate=ma.validate.Length(max=2000),
                                  metadata={"description": "A pasted check link: GitHub/GitLab "
@@ -202,18 +230,35 @@ def get_item(item_id):
 
 
 @blp.route("/prevention-items/<int:item_id>", methods=["PATCH"])
-@secured(blp, Scope.API_WRITE, 400, 404, 422)
+@secured(blp, Scope.API_WRITE, 400, 404, 409, 422)
 @blp.arguments(ItemPatch)
 @blp.response(200, ItemOut)
 def patch_item(data, item_id):
-    """Move the item along its statuses, set its guard, or drop it with a reason."""
+    """Edit the item, move it along its statuses, set its guard, or drop it with a reason.
+
+    Edits name the `revision` they started from; a stale one answers 409 with `current`.
+    """
     session = get_session()
     item = service.get(session=session, item_id=item_id)
     if "guard" in data and "guard_url" in data:
         raise InvalidInput("send guard or guard_url, not both", field="guard")
     if data.get("guard") is not None:
         data["guard"] = guard_spec(session, data["guard"])
-    service.update(session=session, item=item, actor_label=token_label(), **data)
+    edits = {field: data.pop(field) for field in EDIT_FIELDS if field in data}
+    reason, revision = data.pop("reason", None), data.pop("revision", None)
+    try:
+        if edits:
+            if revision is None:
+                raise InvalidInput("an edit needs the revision it started from", field="revision")
+            service.edit(session=session, item=item, base_revision=revision, reason=reason,
+                         actor_label=token_label(), **edits)
+            revision = None  # claimed by the edit; a status move in the same body follows it
+        if data:
+            service.update(session=session, item=item, base_revision=revision,
+                           actor_label=token_label(), **data)
+    except service.StaleItem as stale:
+        stale.extra["current"] = ItemOut().dump(stale.current)
+        raise
     session.commit()
     return item
 

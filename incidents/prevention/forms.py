@@ -33,3 +33,18 @@ class StatusForm(FlaskForm):
     status = HiddenField()
     guard_url = StringField("Guard link", validators=[Optional(), Length(max=2000)])
     dropped_reason = TextAreaField("Why drop it?", validators=[Optional(), Length(max=5000)])
+
+
+class EditItemForm(FlaskForm):
+    """The item page's edit form: what the item says, not where it stands (StatusForm)."""
+
+    title = StringField("Title", validators=[DataRequired(), Length(max=300)])
+    kind = SelectField("Kind (strength)", choices=KINDS)
+    station_id = SelectField("Station it strengthens", coerce=int, validate_choice=False)
+    owner_team = StringField("Owner team", validators=[Optional(), Length(max=100)])
+    assignee = SelectField("Assignee", validate_choice=False)
+    due_date = DateField("Due", validators=[Optional()])
+    reason = TextAreaField("Why the due date moves", validators=[Optional(), Length(max=5000)])
+    description = TextAreaField("What it changes", validators=[Optional(), Length(max=20000)])
+    revision = HiddenField()
+    submit = SubmitField("Save changes")

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from incidents.db import Base, UTCDateTime, utcnow
 
 if TYPE_CHECKING:
-    from incidents.auth.models import Team
+    from incidents.auth.models import Team, User
     from incidents.guard.models import Guard
     from incidents.line.models import Station
     from incidents.tracker.models import TrackerLink
@@ -94,9 +94,15 @@ class PreventionItem(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # The one person doing it, within the owner team (the team stays the owner).
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    # Optimistic concurrency, as reviews do: every change moves it on, and an edit names the
+    # revision it started from (prevention.service.claim), so a stale edit is refused.
+    revision: Mapped[int] = mapped_column(default=0)
 
     station: Mapped[Station | None] = relationship()
     owner_team: Mapped[Team | None] = relationship()
+    assignee: Mapped[User | None] = relationship(foreign_keys=[assignee_id])
     links: Mapped[list[PreventionLink]] = relationship(viewonly=True,
                                                        order_by="PreventionLink.incident_id")
     tracker_link: Mapped[TrackerLink | None] = relationship(viewonly=True)

@@ -6,14 +6,16 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import ColumnElement, Select, and_, case, exists, select
+from sqlalchemy import update as sql_update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from incidents.audit import service as audit
 from incidents.auth import service as auth
 from incidents.auth.models import Team, User
 from incidents.db import utcnow
-from incidents.errors import InvalidInput, NotFound, Refused, parse_choice
+from incidents.errors import Conflict, InvalidInput, NotFound, Refused, parse_choice
 from incidents.guard import health as guard_health
 from incidents.guard import service as guards
 from incidents.guard.models import Health
@@ -175,6 +177,7 @@ def update(
     guard=_UNSET,
     guard_url=_UNSET,
     dropped_reason: str | None = None,
+    base_revision: int | None = None,
     actor: User | None = None,
     actor_label: str = "",
     now: datetime | None = None,
@@ -185,10 +188,11 @@ def update(
     clients, is read into one (guard.service.spec_from_url), an empty one removes it. Left
     out, the guard stays. Marking an eliminate, detect or fail-loudly item done needs its
     guard; dropping needs a reason. Every change lands in the audit log, which is the item's
-    history.
+    history. With `base_revision`, a stale one raises StaleItem (older clients send none).
     """
     record = {"session": session, "entity_type": "prevention_item", "entity_id": item.id,
               "actor": actor, "actor_label": actor_label}
+    claim(session=session, item=item, base_revision=base_revision)
     if guard_url is not _UNSET:
         guard = guards.spec_from_url(session=session, url=guard_url) if _text(guard_url) else None
     if guard is not _UNSET and guards.set_guard(session=session, item=item, given=guard):
@@ -201,13 +205,138 @@ def update(
         extra = {"reason": item.dropped_reason} if target == PreventionStatus.DROPPED else {}
         audit.record(action="prevention.status_changed", old=str(old), new=str(target),
                      **extra, **record)
+    _refuse_done_without_guard(item)
+    session.flush()
+    return item
+
+
+def _refuse_done_without_guard(item: PreventionItem) -> None:
     if item.status == PreventionStatus.DONE and item.kind in GUARDED_KINDS and item.guard is None:
         raise Refused(
             f"a done {PreventionKind(item.kind).value} item needs its guard (guard_url): the "
             "check, test, constraint or alert that fails if the defect comes back",
             field="guard_url")
+
+
+class StaleItem(Conflict):
+    """An edit based on an older revision; `current` is the item as it now stands."""
+
+    def __init__(self, current: PreventionItem, base_revision: int):
+        super().__init__(
+            f"This item changed while you were editing: revision {current.revision} is "
+            f"current, you started from revision {base_revision}. Nothing was overwritten.",
+            field="revision")
+        self.current = current
+
+
+def claim(*, session: Session, item: PreventionItem, base_revision: int | None) -> None:
+    """Move the item to its next revision: from `base_revision` only, when one is given.
+
+    The WHERE on the revision is the lock, as for reviews: of two edits from the same
+    revision, one matches and the other raises StaleItem, whatever runs at once.
+    """
     session.flush()
+    query = sql_update(PreventionItem).where(PreventionItem.id == item.id)
+    if base_revision is not None:
+        query = query.where(PreventionItem.revision == base_revision)
+    row = session.execute(
+        query.values(revision=PreventionItem.revision + 1)
+        .returning(PreventionItem.revision).execution_options(synchronize_session=False)
+    ).first()
+    if row is None:
+        session.refresh(item)
+        raise StaleItem(item, base_revision)
+    set_committed_value(item, "revision", row[0])
+
+
+def edit(
+    *,
+    session: Session,
+    item: PreventionItem,
+    base_revision: int,
+    title=_UNSET,
+    description=_UNSET,
+    kind=_UNSET,
+    station_id=_UNSET,
+    owner_team=_UNSET,
+    due_date=_UNSET,
+    assignee=_UNSET,
+    reason: str | None = None,
+    actor: User | None = None,
+    actor_label: str = "",
+) -> PreventionItem:
+    """Change what the item says, if `base_revision` is current; fields left out stay.
+
+    `owner_team` is a team's name and `assignee` a user's email (None clears either). Moving
+    a due date that was set needs a `reason`; the old date and the reason go into the item's
+    history with every other change. Raises StaleItem when someone changed the item since.
+    """
+    changes: dict[str, tuple] = {}
+
+    def change(field: str, new, shown_old, shown_new) -> None:
+        if shown_old != shown_new:
+            changes[field] = (new, shown_old, shown_new)
+
+    if title is not _UNSET:
+        title = _text(title)
+        if not title:
+            raise InvalidInput("a prevention item needs a title", field="title")
+        if len(title) > MAX_TITLE:
+            raise InvalidInput(f"title is longer than {MAX_TITLE} characters", field="title")
+        change("title", title, item.title, title)
+    if description is not _UNSET:
+        description = _text(description)
+        change("description", description, item.description or "", description)
+    if kind is not _UNSET:
+        kind = _kind(kind)
+        change("kind", kind, str(item.kind), str(kind))
+    if station_id is not _UNSET:
+        station = line.get(session=session, station_id=station_id) if station_id else None
+        if station is not None and station.id != item.station_id and not station.active:
+            raise InvalidInput(f"station {station.name!r} is no longer on the line",
+                               field="station_id")
+        change("station", station, item.station.name if item.station else "",
+               station.name if station else "")
+    if owner_team is not _UNSET:
+        team = auth.team_named(session=session, name=_text(owner_team))
+        change("owner_team", team, item.owner_team.name if item.owner_team else "",
+               team.name if team else "")
+    if assignee is not _UNSET:
+        email = _text(assignee)
+        user = auth.user_by_email(session=session, email=email) if email else None
+        if user is not None and user.id != item.assignee_id and not user.active:
+            raise InvalidInput(f"{user.email} is deactivated", field="assignee")
+        change("assignee", user, item.assignee.email if item.assignee else "",
+               user.email if user else "")
+    rescheduled = None
+    if due_date is not _UNSET and due_date != item.due_date:
+        if item.due_date is not None:
+            rescheduled = _text(reason)
+            if not rescheduled:
+                raise Refused("moving a due date needs a reason", field="reason")
+        change("due_date", due_date, _iso(item.due_date), _iso(due_date))
+    if not changes:
+        return item
+    claim(session=session, item=item, base_revision=base_revision)
+    for field, (new, _old, _new) in changes.items():
+        setattr(item, field, new)
+    _refuse_done_without_guard(item)
+    session.flush()
+    record = {"session": session, "entity_type": "prevention_item", "entity_id": item.id,
+              "actor": actor, "actor_label": actor_label}
+    if rescheduled is not None:
+        old_date, new_date = changes.pop("due_date")[1:]
+        audit.record(action="prevention.rescheduled", old=old_date, new=new_date or "none",
+                     reason=rescheduled, **record)
+    if changes:
+        audit.record(action="prevention.edited",
+                     changes={field: [old, new] for field, (_v, old, new) in changes.items()},
+                     **record)
     return item
+
+
+def _iso(day: date | None) -> str:
+    return day.isoformat() if day else ""
 
 
 def _move(item: PreventionItem, old: PreventionStatus, target: PreventionStatus,

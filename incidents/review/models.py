@@ -121,9 +121,17 @@ class StationFinding(Base):
     note: Mapped[str] = mapped_column(Text, default="")
     cheapest: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The station's name when the review was published: renaming the station later does not
+    # rewrite what a published review says. NULL while the review is a draft or in review.
+    published_station_name: Mapped[str | None] = mapped_column(String(120))
 
     review: Mapped[Review] = relationship(back_populates="findings")
     station: Mapped[Station] = relationship()
+
+    @property
+    def station_name(self) -> str:
+        """The name the review shows: as published, or the station's current one."""
+        return self.published_station_name or self.station.name
 
 
 class KeptBlameFlag(Base):

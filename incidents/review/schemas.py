@@ -12,7 +12,9 @@ _reasons = [r.value for r in MissReason]
 
 class FindingOut(ma.Schema):
     station_id = ma.fields.Integer(required=True)
-    station = ma.fields.Function(lambda f: f.station.name, required=True)
+    station = ma.fields.String(attribute="station_name", required=True, metadata={
+        "description": "The station's name; a published review keeps the name it was "
+                       "published with"})
     station_removed = ma.fields.Function(lambda f: not f.station.active)
     reason = ma.fields.String(required=True, validate=ma.validate.OneOf(_reasons))
     note = ma.fields.String(required=True)

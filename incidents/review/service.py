@@ -472,10 +472,17 @@ def publish(*, session: Session, review: Review, author: User | None = None,
     now = utcnow()
     _write(session, review, review.revision, author, author_label, state=ReviewState.PUBLISHED,
            published_at=now, published_by_id=author.id if author else None)
+    _stamp_station_names(review, published=True)
     audit.record(session=session, action="review.published", entity_type="review",
                  entity_id=review.id, actor=author, actor_label=author_label,
                  incident_id=review.incident_id)
     return review
+
+
+def _stamp_station_names(review: Review, *, published: bool) -> None:
+    """Freeze each finding's station name at publish; a reopened review shows current names."""
+    for finding in review.findings:
+        finding.published_station_name = finding.station.name if published else None
 
 
 def submit(*, session: Session, review: Review, author: User | None = None,
@@ -495,6 +502,7 @@ def reopen(*, session: Session, review: Review, author: User | None = None,
         raise Refused("only a published review can be reopened", field="state")
     _write(session, review, review.revision, author, author_label,
            state=ReviewState.IN_REVIEW, published_at=None, published_by_id=None)
+    _stamp_station_names(review, published=False)
     audit.record(session=session, action="review.reopened", entity_type="review",
                  entity_id=review.id, actor=author, actor_label=author_label)
     return review
