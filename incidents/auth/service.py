@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
 from datetime import datetime
 from functools import cache
@@ -25,6 +26,19 @@ MAX_PASSWORD_LENGTH = 200
 # Werkzeug's slow, salted scrypt. The test suite sets a cheap method here (tests/conftest.py)
 # so thousands of test sign-ins stay fast; nothing in the app or its settings changes it.
 PASSWORD_METHOD = "scrypt"
+# One rule for every way a user is made (browser, CLI, import): a local part and a domain of
+# dot-separated labels, nothing more. Special-use names (`.test`, `.internal`, `localhost`) are
+# what intranets and test setups use, so they are accepted alike everywhere.
+EMAIL = re.compile(r"[^\s@]+@[^\s@.]+(?:\.[^\s@.]+)*")
+MAX_EMAIL_LENGTH = 255
+
+
+def normalise_email(email: str) -> str:
+    """The address as stored (trimmed, lower-cased), or InvalidInput when it is not one."""
+    email = (email or "").strip().lower()
+    if len(email) > MAX_EMAIL_LENGTH or not EMAIL.fullmatch(email):
+        raise InvalidInput(f"{email!r} is not an email address", field="email")
+    return email
 
 
 def hash_password(password: str) -> str:
@@ -48,9 +62,7 @@ def create_user(
     team: str | None = None,
     timezone: str = "UTC",
 ) -> User:
-    email = email.strip().lower()
-    if "@" not in email:
-        raise InvalidInput("email must be an email address", field="email")
+    email = normalise_email(email)
     if len(password) < MIN_PASSWORD_LENGTH:
         raise InvalidInput(
             f"password must be at least {MIN_PASSWORD_LENGTH} characters", field="password"
