@@ -3,7 +3,7 @@ from wtforms import EmailField, PasswordField, SelectField, StringField, SubmitF
 from wtforms.validators import DataRequired, EqualTo, Length, Optional
 
 from incidents.auth.models import Role, Scope
-from incidents.forms import choices
+from incidents.forms import choices, team_field
 
 
 class LoginForm(FlaskForm):
@@ -17,7 +17,7 @@ class UserForm(FlaskForm):
     email = EmailField("Email", validators=[DataRequired(), Length(max=255)])
     name = StringField("Name", validators=[Optional(), Length(max=200)])
     role = SelectField("Role", choices=choices(Role))
-    team = StringField("Team", validators=[Optional(), Length(max=100)])
+    team = team_field("Team")
     password = PasswordField("Password", validators=[DataRequired(), Length(min=8, max=200)])
     submit = SubmitField("Create user")
 

@@ -15,10 +15,10 @@ from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from incidents.audit import service as audit
-from incidents.auth.models import ApiToken, Role, Scope, Team, User, new_session_version
+from incidents.auth.models import ApiToken, Role, Scope, User, new_session_version
 from incidents.db import utcnow
 from incidents.errors import Conflict, InvalidInput, NotFound, Refused
-from incidents.once import insert_once
+from incidents.team.service import team_named  # noqa: F401  (callers name teams through auth)
 
 TOKEN_PREFIX = "lc_"
 MIN_PASSWORD_LENGTH = 8
@@ -163,20 +163,6 @@ def authenticate(*, session: Session, email: str, password: str) -> User | None:
     if not check_password_hash(user.password_hash, password) or not user.active:
         return None
     return user
-
-
-def team_named(*, session: Session, name: str | None) -> Team | None:
-    """The team with this name, created on first mention (teams are just owner labels)."""
-    if name is None or not name.strip():
-        return None
-    name = name.strip()
-    team = session.scalar(select(Team).where(Team.name == name))
-    if team is None:
-        # Two requests naming a new team at once: the unique name lets one insert it, the other
-        # waits for it and skips, and both read the one row.
-        session.execute(insert_once(session, Team, "name", returning=Team.id), {"name": name})
-        team = session.scalar(select(Team).where(Team.name == name))
-    return team
 
 
 def hash_token(raw: str) -> str:

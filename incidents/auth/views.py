@@ -35,6 +35,8 @@ from incidents.auth.forms import (
 from incidents.auth.models import Role, User
 from incidents.auth.permissions import login_required, role_required, sign_in
 from incidents.errors import DomainError
+from incidents.forms import team_choices
+from incidents.team import service as teams
 
 bp = Blueprint("auth", __name__)
 
@@ -160,6 +162,7 @@ def change_password():
 def users():
     db = get_session()
     form = UserForm()
+    form.team.choices = team_choices(t.name for t in teams.teams(session=db))
     if form.validate_on_submit():
         try:
             user = service.create_user(session=db, email=form.email.data,

@@ -23,6 +23,7 @@ from incidents.auth.permissions import login_required, role_required
 from incidents.change import attribution, suspects
 from incidents.change import service as changes
 from incidents.errors import DomainError
+from incidents.forms import team_choices
 from incidents.hooks import staleness
 from incidents.incident import service
 from incidents.incident.forms import (
@@ -35,6 +36,7 @@ from incidents.incident.forms import (
 )
 from incidents.incident.models import Incident, Severity, Source, Status
 from incidents.outbox import service as outbox
+from incidents.team import service as teams
 from incidents.timeline import service as timeline
 from incidents.timeline.models import TimelineEvent
 
@@ -77,8 +79,9 @@ def list_incidents():
 @role_required(Role.RESPONDER)
 def declare():
     form = DeclareForm()
+    db = get_session()
+    form.team.choices = team_choices(t.name for t in teams.teams(session=db))
     if form.validate_on_submit():
-        db = get_session()
         try:
             incident = service.declare(
                 session=db, title=form.title.data, severity=form.severity.data,
