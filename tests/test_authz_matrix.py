@@ -143,6 +143,8 @@ MATRIX: dict[str, Policy] = {
     "POST /admin/users/<int:user_id>/deactivate": page("admin"),
     "POST /admin/users/<int:user_id>/activate": page("admin"),
     "POST /admin/users/<int:user_id>/password": page("admin"),
+    "POST /admin/users/<int:user_id>/slack": page("admin"),
+    "POST /admin/users/<int:user_id>/slack/lookup": page("admin"),
     "GET /admin/tokens": page("admin"),
     "POST /admin/tokens": page("admin"),
     "POST /admin/tokens/<int:token_id>/revoke": page("admin"),

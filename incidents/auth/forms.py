@@ -47,6 +47,11 @@ class RoleForm(FlaskForm):
     submit = SubmitField("Change role")
 
 
+class SlackLinkForm(FlaskForm):
+    slack_user_id = StringField("Slack member id", validators=[Optional(), Length(max=40)])
+    submit = SubmitField("Save link")
+
+
 class TokenForm(FlaskForm):
     name = StringField("Name", validators=[DataRequired(), Length(max=100)])
     scope = SelectField("Scope", choices=choices(Scope))
