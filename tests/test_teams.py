@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import func, select
+from alembic import command
+from sqlalchemy import create_engine, func, select, text
 
 from incidents.audit.models import AuditEntry
 from incidents.auth.models import Team, User
@@ -17,6 +18,7 @@ from incidents.incident.models import Incident
 from incidents.prevention import service as prevention
 from incidents.prevention.models import PreventionItem
 from incidents.team import service as teams
+from tests import test_migration_upgrade as migrations
 from tests.fake_slack import (  # noqa: F401  (fixtures)
     _fake_slack_fixture,
     _slack_app_config_fixture,
@@ -86,7 +88,8 @@ def test_admin_adds_and_removes_members(client, auth, session, make_user):
     client.post(f"/admin/teams/{search.id}/members", data={"user_id": ana.id})
     session.expire_all()
     assert session.get(User, ana.id).team_id == search.id
-    assert "ana@example.com" in client.get(f"/admin/teams/{search.id}").get_data(as_text=True)
+    page = client.get(f"/admin/teams/{search.id}").get_data(as_text=True)
+    assert "ana@example.com" in page and "built-in method" not in page
     client.post(f"/admin/teams/{search.id}/members/{ana.id}/remove")
     session.expire_all()
     assert session.get(User, ana.id).team_id is None
@@ -162,3 +165,32 @@ def test_remind_reaches_a_team_once_its_channel_is_set(app, runner, fake_slack, 
     assert "queued a reminder for search" in queued.output, queued.output
     drain(app)
     assert fake_slack.calls_to("chat.postMessage")[0]["channel"] == "C0SEARCH"
+
+
+blank_url = migrations.blank_url  # an empty database per backend, for Alembic to build
+
+
+def test_migration_merges_teams_that_were_split_by_spelling(blank_url):
+    config = migrations.alembic_config(blank_url)
+    command.upgrade(config, "0008")
+    engine = create_engine(blank_url)
+    now = utcnow()
+    try:
+        with engine.begin() as conn:
+            conn.execute(text(
+                "INSERT INTO teams (id, name, created_at) VALUES (1, 'Payments', :t), "
+                "(2, 'payments ', :t), (3, 'search', :t)"), {"t": now})
+            conn.execute(text(
+                "INSERT INTO incidents (id, title, severity, status, source, description, "
+                "started_at, created_at, updated_at, team_id, detection_method, change_origin) "
+                "VALUES (1, 'a', 'SEV3', 'investigating', 'api', '', :t, :t, :t, 2, 'unknown', "
+                "'unknown')"), {"t": now})
+        command.upgrade(config, "head")
+        with engine.connect() as conn:
+            teams_after = conn.execute(text("SELECT id, name, key FROM teams ORDER BY id")).all()
+            team_of_incident = conn.scalar(text("SELECT team_id FROM incidents WHERE id = 1"))
+    finally:
+        engine.dispose()
+    assert [tuple(row) for row in teams_after] == [(1, "Payments", "payments"),
+                                                    (3, "search", "search")]
+    assert team_of_incident == 1
