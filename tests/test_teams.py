@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from alembic import command
 from sqlalchemy import create_engine, func, select, text
 
@@ -19,6 +20,7 @@ from incidents.prevention import service as prevention
 from incidents.prevention.models import PreventionItem
 from incidents.team import service as teams
 from tests import test_migration_upgrade as migrations
+from tests.conftest import PASSWORD
 from tests.fake_slack import (  # noqa: F401  (fixtures)
     _fake_slack_fixture,
     _slack_app_config_fixture,
@@ -194,3 +196,28 @@ def test_migration_merges_teams_that_were_split_by_spelling(blank_url):
     assert [tuple(row) for row in teams_after] == [(1, "Payments", "payments"),
                                                     (3, "search", "search")]
     assert team_of_incident == 1
+
+
+@pytest.mark.browser
+@pytest.mark.csrf
+def test_admin_adds_a_team_in_the_browser_and_a_responder_picks_it_from_the_list(
+        live_server, page, make_user, session):
+    admin = make_user("admin")
+    page.goto(f"{live_server}/login")
+    page.fill("input[name=email]", admin.email)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit], input[type=submit]")
+    page.click("nav >> text=Teams")
+    page.wait_for_url("**/admin/teams")
+    page.fill("input[name=name]", "Checkout Crew")
+    page.click("text=Add team")
+    page.wait_for_url("**/admin/teams")
+    assert "Added team Checkout Crew." in page.locator(".flash").inner_text()
+    page.goto(f"{live_server}/incidents/new")
+    page.fill("input[name=title]", "Card payments failing")
+    page.select_option("select[name=team]", "Checkout Crew")
+    page.click("text=Declare incident")
+    page.wait_for_url("**/incidents/*")
+    session.rollback()
+    incident = session.scalars(select(Incident)).one()
+    assert incident.team.name == "Checkout Crew"
