@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from tqdm import tqdm
 
 import incidents.models as m
+from incidents.auth.models import team_key
 from incidents.line import service as line_service
 
 BATCH = 2_000
@@ -161,8 +162,9 @@ def seed(engine: Engine, *, incidents: int, big_timeline: int = BIG_TIMELINE, se
 def _people(conn, ids: _Ids, now: datetime) -> tuple[list[int], list[int]]:
     teams = m.Team.__table__
     existing = dict(conn.execute(select(teams.c.name, teams.c.id)).all())
-    rows = [{"id": ids.take(teams), "name": name, "slack_channel_id": f"CT{n:07d}",
-             "created_at": now} for n, name in enumerate(TEAMS) if name not in existing]
+    rows = [{"id": ids.take(teams), "name": name, "key": team_key(name),
+             "slack_channel_id": f"CT{n:07d}", "created_at": now}
+            for n, name in enumerate(TEAMS) if name not in existing]
     if rows:
         conn.execute(insert(teams), rows)
     team_ids = [existing.get(name) or next(r["id"] for r in rows if r["name"] == name)

@@ -165,6 +165,7 @@ def init_app(app: Flask) -> None:
     from incidents.guard.cli import guards_cli
     from incidents.outbox.cli import worker_command
     from incidents.review.cli import reviews_cli
+    from incidents.team.cli import teams_cli
     from incidents.tracker.cli import trackers_cli
     from slackbot.cli import remind_command
 
@@ -178,3 +179,4 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(worker_command)
     app.cli.add_command(reviews_cli)
     app.cli.add_command(guards_cli)
+    app.cli.add_command(teams_cli)

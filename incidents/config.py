@@ -13,6 +13,7 @@ ENV_SETTINGS = (
     "SLACK_BOT_TOKEN",
     "SLACK_API_URL",
     "SLACK_PIN_EMOJI",
+    "SLACK_LINKED_USERS_ONLY",
     "PAGERDUTY_WEBHOOK_SECRET",
     "GITHUB_WEBHOOK_SECRET",
     "GITLAB_WEBHOOK_TOKEN",
@@ -56,6 +57,10 @@ class Defaults:
     SLACK_BOT_TOKEN = ""
     SLACK_API_URL = "https://slack.com/api/"
     SLACK_PIN_EMOJI = "pushpin"
+    # Only Slack members linked to a Linecheck account (with the responder role) may change
+    # incidents from Slack; otherwise anyone in the workspace may, and linked accounts' roles
+    # still hold.
+    SLACK_LINKED_USERS_ONLY = False
     PAGERDUTY_WEBHOOK_SECRET = ""
     GITHUB_WEBHOOK_SECRET = ""
     GITLAB_WEBHOOK_TOKEN = ""
@@ -124,4 +129,9 @@ def load_settings(config) -> None:
         if value is None or value == "":
             continue
         default = getattr(Defaults, name, None)
-        config[name] = type(default)(value) if isinstance(default, int | float) else value
+        if isinstance(default, bool):
+            config[name] = value.strip().lower() in ("1", "true", "yes", "on")
+        elif isinstance(default, int | float):
+            config[name] = type(default)(value)
+        else:
+            config[name] = value

@@ -9,11 +9,12 @@ from sqlalchemy.orm import Session
 
 from incidents import demo_changes, demo_reviews
 from incidents.auth import service as auth
-from incidents.auth.models import Role, User
+from incidents.auth.models import Role, User, team_key
 from incidents.db import utcnow
 from incidents.guard import demo as guard_demo
 from incidents.incident import service as incidents
 from incidents.line import service as line
+from incidents.team import service as teams
 from incidents.timeline import service as timeline
 from incidents.timeline.models import EventKind
 from incidents.tracker import demo as tracker_demo
@@ -27,6 +28,8 @@ LOGINS = [
     ("viewer@linecheck.test", Role.VIEWER),
 ]
 
+# Made first, as an admin would: naming a team elsewhere never creates it.
+DEMO_TEAMS = ("payments", "discovery", "identity", "platform")
 # (days ago, hours to restore, title, service, team, severity, origin, detection, events)
 # events: (minutes after start, kind, text)
 INCIDENTS = [
@@ -104,6 +107,10 @@ def load(*, session: Session) -> bool:
     if session.scalar(select(User.id).where(User.email == LOGINS[0][0])) is not None:
         return False
     line.seed_default_line(session=session)
+    known = {team.key for team in teams.teams(session=session)}
+    for name in DEMO_TEAMS:
+        if team_key(name) not in known:
+            teams.create_team(session=session, name=name)
     users = {}
     for email, role in LOGINS:
         team = "payments" if role in (Role.RESPONDER, Role.REVIEWER) else None

@@ -46,11 +46,11 @@ from incidents.tracker.models import IssueState, Tracker, TrackerLink, Vendor
 __all__ = [
     "ApiToken", "AuditEntry", "Base", "Change", "ChangeApproval", "ChangeOrigin", "ChangeRule",
     "DefectClass", "Delivery", "DetectionMethod", "DismissedCandidate", "EventKind", "Guard",
-    "GuardConfirmation", "GuardRun", "GuardRunTest", "GuardSettings", "Incident",
-    "IncidentChange", "IssueState", "JobState", "KeptBlameFlag", "LoginAttempt", "MissReason",
-    "OutboxJob", "Outcome", "PagingSignal", "PreventionItem", "PreventionKind",
-    "PreventionLink", "PreventionStatus", "RecurrenceLink", "RejectedDelivery", "Review",
-    "ReviewRevision", "ReviewState", "Role", "Scope", "SenderSettings", "Severity", "Source",
-    "Station", "StationFinding", "Status", "Team", "TimelineEvent", "TimelineEventRevision",
-    "Tracker", "TrackerLink", "User", "Vendor",
+    "GuardConfirmation", "GuardRun", "GuardRunTest", "GuardSettings", "Incident", "IncidentChange",
+    "IssueState", "JobState", "KeptBlameFlag", "LoginAttempt", "MissReason", "OutboxJob",
+    "Outcome", "PagingSignal", "PreventionItem", "PreventionKind", "PreventionLink",
+    "PreventionStatus", "RecurrenceLink", "RejectedDelivery", "Review", "ReviewRevision",
+    "ReviewState", "Role", "Scope", "SenderSettings", "Severity", "Source", "Station",
+    "StationFinding", "Status", "Team", "TimelineEvent", "TimelineEventRevision", "Tracker",
+    "TrackerLink", "User", "Vendor",
 ]

@@ -17,6 +17,7 @@ def remind_command():
     for team, count in summary.queued.items():
         click.echo(f"queued a reminder for {team}: {count} overdue item{'s' if count != 1 else ''}")
     for team in summary.no_channel:
-        click.echo(f"skipped {team}: the team has no Slack channel set")
+        click.echo(f"skipped {team}: the team has no Slack channel set "
+                   f"(/admin/teams, or flask teams set-channel NAME C0123ABCD)")
     if not summary.queued:
         click.echo("no reminders due")

@@ -270,10 +270,10 @@ def handle(form: dict, *, replay_key: str) -> dict | None:
     if sub is None:
         return _usage()
     session = get_session()
-    author = people.author(session=session, slack_user_id=form.get("user_id"),
+    author = people.acting(session=session, slack_user_id=form.get("user_id"),
                            slack_name=form.get("user_name") or "")
     if sub.changes and not author.may_change:
-        return ephemeral(people.NOT_A_RESPONDER)
+        return ephemeral(author.refusal)
     incident = None
     if sub.needs_incident:
         found = _incident(session, command, form.get("channel_id"))

@@ -32,7 +32,7 @@ def _errors(errors: dict[str, str]) -> dict:
 
 def _author(payload: dict) -> people.Author:
     user = payload.get("user") or {}
-    return people.author(session=get_session(), slack_user_id=user.get("id"),
+    return people.acting(session=get_session(), slack_user_id=user.get("id"),
                          slack_name=user.get("username") or user.get("name") or "")
 
 
@@ -41,7 +41,7 @@ def _declare_submitted(payload: dict, replay_key: str) -> dict | None:
     session = get_session()
     author = _author(payload)
     if not author.may_change:
-        return _errors({"title": people.NOT_A_RESPONDER})
+        return _errors({"title": author.refusal})
     if not inbox.record_once(session=session, sender=INTERACTION_SENDER, key=replay_key):
         session.rollback()
         return None  # a replay of a submission already applied: close the form, do nothing
@@ -85,8 +85,9 @@ def _pin_shortcut(payload: dict, replay_key: str) -> None:
     if not message.get("ts"):
         return None
     session = get_session()
-    if not _author(payload).may_change:
-        reply.queue(session, key=f"interaction:{replay_key}:refused", text=people.NOT_A_RESPONDER)
+    author = _author(payload)
+    if not author.may_change:
+        reply.queue(session, key=f"interaction:{replay_key}:refused", text=author.refusal)
         session.commit()
         return None
     incident = incident_for_channel(session, channel_id)
@@ -105,8 +106,9 @@ def _pin_shortcut(payload: dict, replay_key: str) -> None:
 
 def _pin_submitted(payload: dict, replay_key: str) -> dict | None:
     view = payload["view"]
-    if not _author(payload).may_change:
-        return _errors({"incident": people.NOT_A_RESPONDER})
+    author = _author(payload)
+    if not author.may_change:
+        return _errors({"incident": author.refusal})
     number = modals.submitted(view, "incident").lstrip("#")
     if not number.isdigit() or not REF.fullmatch(f"#{number}"):
         return _errors({"incident": "Type an incident number, like 12 or #12."})

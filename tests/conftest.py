@@ -26,6 +26,7 @@ from incidents import create_app
 from incidents.auth import service as auth_service
 from incidents.db import Base
 from incidents.line import service as line_service
+from incidents.team import service as team_service
 from tests.helpers import ApiClient, AuthActions
 
 DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/linecheck_test"
@@ -35,6 +36,9 @@ auth_service.PASSWORD_METHOD = "pbkdf2:sha256:1"
 PASSWORD = "correct-horse-battery"
 GITHUB_SECRET = "github-test-secret"
 GITLAB_TOKEN = "gitlab-test-token"
+# Teams are made by admins, not by naming them: every test app has these from the start
+# (a test needing another creates it, e.g. with the `make_team` fixture).
+TEST_TEAMS = ("payments", "search", "platform", "discovery", "sre")
 
 
 def _postgres_base_url() -> str:
@@ -145,6 +149,8 @@ def app(app_config):
 
         with new_session() as session:
             line_service.seed_default_line(session=session)
+            for name in TEST_TEAMS:
+                team_service.create_team(session=session, name=name)
             session.commit()
     yield app
     app.extensions["linecheck.engine"].dispose()
@@ -184,6 +190,17 @@ def make_user(session):
                                         role=role, **kwargs)
         session.commit()
         return user
+
+    return make
+
+
+@pytest.fixture
+def make_team(session):
+    """Create a team as an admin would (any name: XSS vectors, long names...)."""
+    def make(name: str, **kwargs):
+        team = team_service.create_team(session=session, name=name, **kwargs)
+        session.commit()
+        return team
 
     return make
 

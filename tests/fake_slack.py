@@ -169,9 +169,27 @@ class FakeSlack:
     def _api_views_open(self, params):
         return {"ok": True, "view": {"id": "V0001", **(params.get("view") or {})}}
 
+    def add_user(self, user_id: str, email: str | None = None, name: str = "") -> dict:
+        """A workspace member as users.info and users.lookupByEmail describe one (the email is
+        in the profile only with the users:read.email scope)."""
+        profile = {"real_name": name or user_id, "display_name": name or user_id}
+        if email:
+            profile["email"] = email
+        self.users[user_id] = {"id": user_id, "team_id": "T1", "name": name or user_id,
+                               "deleted": False, "is_bot": False, "real_name": name or user_id,
+                               "profile": profile}
+        return self.users[user_id]
+
     def _api_users_info(self, params):
         user = self.users.get(params.get("user"))
         return {"ok": True, "user": user} if user else {"ok": False, "error": "user_not_found"}
+
+    def _api_users_lookupByEmail(self, params):
+        email = (params.get("email") or "").lower()
+        found = next((user for user in self.users.values()
+                      if (user.get("profile") or {}).get("email", "").lower() == email), None)
+        return {"ok": True, "user": found} if found else {"ok": False,
+                                                          "error": "users_not_found"}
 
     def _api_conversations_history(self, params):
         latest, inclusive = params.get("latest"), params.get("inclusive") in ("1", "true", True)

@@ -174,3 +174,30 @@ def test_cli_lists_and_revokes_tokens(runner, client):
 def test_cli_refuses_unknown_scope(runner):
     result = runner.invoke(args=["tokens", "create", "x", "--scope", "root"])
     assert result.exit_code != 0
+
+
+@pytest.mark.parametrize("email", ["ops@linecheck.test", "root@localhost", "a@corp.internal"])
+def test_browser_and_cli_accept_the_same_special_use_addresses(client, auth, runner, session,
+                                                              email):
+    auth.login_as("admin")
+    response = client.post("/admin/users", data={"email": email, "role": "viewer",
+                                                  "password": "long-enough-pw"})
+    assert response.status_code == 302, response.get_data(as_text=True)
+    other = "cli-" + email
+    result = runner.invoke(args=["users", "create", other, "--password", "long-enough-pw"])
+    assert result.exit_code == 0, result.output
+    stored = set(session.scalars(select(User.email).where(User.email.in_([email, other]))))
+    assert stored == {email, other}
+
+
+@pytest.mark.parametrize("email", ["no-at-sign", "two@@example.com", "a b@example.com",
+                                   "a@", "@example.com", "a@example..com"])
+def test_browser_and_cli_refuse_the_same_non_addresses(client, auth, runner, session, email):
+    auth.login_as("admin")
+    response = client.post("/admin/users", data={"email": email, "role": "viewer",
+                                                  "password": "long-enough-pw"})
+    assert response.status_code == 200 and "is not an email address" in response.get_data(
+        as_text=True)
+    result = runner.invoke(args=["users", "create", email, "--password", "long-enough-pw"])
+    assert result.exit_code != 0 and "is not an email address" in result.output
+    assert session.scalar(select(User).where(User.email == email.lower())) is None

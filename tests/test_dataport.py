@@ -10,7 +10,7 @@ import stat
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from sqlalchemy import create_engine, func, select
+from sqlalchemy import create_engine, delete, func, select
 from sqlalchemy.orm import Session
 from werkzeug.security import generate_password_hash
 
@@ -97,6 +97,16 @@ def fill_every_table(session: Session) -> None:
     session.add(m.KeptBlameFlag(review_id=review.id, rule="human_error", phrase="human error",
                                 reason="quoting the customer", kept_by_id=admin.id))
     session.flush()
+
+
+@pytest.fixture(autouse=True)
+def _without_the_seeded_teams(request):
+    """Imports go into a freshly migrated database: take away the teams every test app has."""
+    if "session" in request.fixturenames:
+        session = request.getfixturevalue("session")
+        session.execute(delete(m.Team))
+        session.execute(delete(m.AuditEntry).where(m.AuditEntry.entity_type == "team"))
+        session.commit()
 
 
 def dump(url: str) -> dict[str, list[dict]]:

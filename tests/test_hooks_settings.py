@@ -8,6 +8,7 @@ from sqlalchemy import select
 from incidents.auth.models import Team
 from incidents.hooks.models import SenderSettings
 from incidents.hooks.tools import registry
+from tests.conftest import TEST_TEAMS
 from tests.hooks_payloads import HookClient, am_alert, am_group, incidents, pd_event, pd_post
 
 
@@ -74,7 +75,9 @@ def test_saved_settings_map_services_to_teams_and_set_the_default_severity(
     assert billing.team.name == "sre"  # no mapping for billing: the default team
     saved = session.get(SenderSettings, "alertmanager")
     assert saved.service_teams == {"checkout": "payments", "search": "discovery"}
-    assert sorted(session.scalars(select(Team.name))) == ["discovery", "payments", "sre"]
+    assert sorted(session.scalars(select(Team.name))) == sorted(TEST_TEAMS)  # none made
+    unknown = _save(client, "alertmanager", default_team="sre", service_teams="a = nobody")
+    assert "there is no team &#39;nobody&#39;" in unknown.get_data(as_text=True)
     page = client.get("/admin/paging").get_data(as_text=True)
     assert "checkout = payments" in page
     assert f'href="/incidents/{checkout.id}"' in page  # the last deliveries, for setting up

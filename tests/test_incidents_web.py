@@ -169,12 +169,12 @@ def test_edit_form_changes_title_description_service_and_team(client, auth, sess
     assert 'data-testid="edit-incident"' in page and 'value="payments"' in page
     response = client.post(f"/incidents/{incident.id}/edit", data={
         "title": "Checkout 500s after the payment client upgrade", "service": "payments-api",
-        "team": "ledger", "description": "Every card payment failed for 40 minutes"})
+        "team": "platform", "description": "Every card payment failed for 40 minutes"})
     assert response.status_code == 302
     session.expire_all()
     edited = session.get(Incident, incident.id)
     assert edited.title == "Checkout 500s after the payment client upgrade"
-    assert (edited.service, edited.team.name) == ("payments-api", "ledger")
+    assert (edited.service, edited.team.name) == ("payments-api", "platform")
     assert edited.description == "Every card payment failed for 40 minutes"
     # Empty service and team clear them, as the API's PATCH does.
     client.post(f"/incidents/{incident.id}/edit", data={

@@ -32,7 +32,7 @@ def test_patch_edits_every_field_with_the_create_calls_names(api, session, make_
     response = api.patch(url(item), json={
         "revision": 0, "title": "Schema constraint on payment amounts",
         "description": "amount NOT NULL CHECK (amount >= 0)", "kind": "eliminate",
-        "station_id": ci.id, "owner_team": "ledger", "assignee": "DANA@example.com",
+        "station_id": ci.id, "owner_team": "platform", "assignee": "DANA@example.com",
         "due_date": "2026-12-15", "reason": "waiting on the ledger migration window"})
     assert response.status_code == 200, response.json
     body = response.json
@@ -40,7 +40,7 @@ def test_patch_edits_every_field_with_the_create_calls_names(api, session, make_
         "Schema constraint on payment amounts", "eliminate", 5)
     assert body["description"] == "amount NOT NULL CHECK (amount >= 0)"
     assert (body["station_id"], body["station"]) == (ci.id, ci.name)
-    assert (body["owner_team"], body["assignee"]) == ("ledger", dana.email)
+    assert (body["owner_team"], body["assignee"]) == ("platform", dana.email)
     assert body["due_date"] == "2026-12-15" and body["revision"] == 1
     assert api.get(url(item)).json == body
 

@@ -14,11 +14,13 @@ import pytest
 from sqlalchemy import select
 
 from incidents.auth import service as auth
+from incidents.auth.models import Team, team_key
 from incidents.hooks import service as hook_settings
 from incidents.incident import service as incidents
 from incidents.incident.models import Incident
 from incidents.line import service as line
 from incidents.prevention.models import PreventionItem
+from incidents.team import service as teams
 from tests.fake_slack import (  # noqa: F401  (fixtures)
     _fake_slack_fixture,
     _slack_app_config_fixture,
@@ -106,6 +108,11 @@ def injection_problems(response) -> list[str]:
 @pytest.fixture
 def hostile(app, client, api, make_token, session, slack, fake_slack):
     """Every vector in every field people can fill, entered through the app's own doors."""
+    # Teams are an admin's to name, and an admin may name them anything.
+    for name in {VECTORS[9], VECTORS[0], VECTORS[10][:90], VECTORS[2][:90],
+                 *(vector[:90] for vector in VECTORS[:8])}:
+        if session.scalar(select(Team).where(Team.key == team_key(name))) is None:
+            teams.create_team(session=session, name=name)
     admin = auth.create_user(session=session, email="admin-xss@example.com",
                              password="correct-horse-battery", role="admin",
                              name=VECTORS[1], team=VECTORS[9])

@@ -5,7 +5,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from sqlalchemy import ForeignKey, String
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from incidents.db import Base, UTCDateTime, utcnow
 
@@ -54,15 +54,30 @@ class Scope(StrEnum):
         return self.startswith("hooks:") and Scope.HOOKS in scopes
 
 
+def team_key(name: str) -> str:
+    """What makes two team names the same team: case and runs of spaces do not count."""
+    return " ".join(name.replace("\x00", "").split()).casefold()
+
+
 class Team(Base):
-    """An owner team; prevention items and incidents belong to one, reminders go to its channel."""
+    """An owner team; prevention items and incidents belong to one, reminders go to its channel.
+
+    Teams are made and renamed by admins only; `key` is the name normalised and unique, so
+    "Payments" and "payments " are one team even when two admins create them at once.
+    """
 
     __tablename__ = "teams"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(100), unique=True)
+    key: Mapped[str] = mapped_column(String(100), unique=True)
     slack_channel_id: Mapped[str | None] = mapped_column(String(40))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    @validates("name")
+    def _keep_key(self, _field: str, name: str) -> str:
+        self.key = team_key(name)
+        return name
 
 
 def new_session_version() -> str:

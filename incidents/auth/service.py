@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
 from datetime import datetime
 from functools import cache
@@ -14,10 +15,11 @@ from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from incidents.audit import service as audit
-from incidents.auth.models import ApiToken, Role, Scope, Team, User, new_session_version
+from incidents.auth.models import ApiToken, Role, Scope, User, new_session_version
 from incidents.db import utcnow
 from incidents.errors import Conflict, InvalidInput, NotFound, Refused
-from incidents.once import insert_once
+from incidents.outbox import service as outbox
+from incidents.team.service import team_named  # noqa: F401  (callers name teams through auth)
 
 TOKEN_PREFIX = "lc_"
 MIN_PASSWORD_LENGTH = 8
@@ -25,6 +27,19 @@ MAX_PASSWORD_LENGTH = 200
 # Werkzeug's slow, salted scrypt. The test suite sets a cheap method here (tests/conftest.py)
 # so thousands of test sign-ins stay fast; nothing in the app or its settings changes it.
 PASSWORD_METHOD = "scrypt"
+# One rule for every way a user is made (browser, CLI, import): a local part and a domain of
+# dot-separated labels, nothing more. Special-use names (`.test`, `.internal`, `localhost`) are
+# what intranets and test setups use, so they are accepted alike everywhere.
+EMAIL = re.compile(r"[^\s@]+@[^\s@.]+(?:\.[^\s@.]+)*")
+MAX_EMAIL_LENGTH = 255
+
+
+def normalise_email(email: str) -> str:
+    """The address as stored (trimmed, lower-cased), or InvalidInput when it is not one."""
+    email = (email or "").strip().lower()
+    if len(email) > MAX_EMAIL_LENGTH or not EMAIL.fullmatch(email):
+        raise InvalidInput(f"{email!r} is not an email address", field="email")
+    return email
 
 
 def hash_password(password: str) -> str:
@@ -48,9 +63,7 @@ def create_user(
     team: str | None = None,
     timezone: str = "UTC",
 ) -> User:
-    email = email.strip().lower()
-    if "@" not in email:
-        raise InvalidInput("email must be an email address", field="email")
+    email = normalise_email(email)
     if len(password) < MIN_PASSWORD_LENGTH:
         raise InvalidInput(
             f"password must be at least {MIN_PASSWORD_LENGTH} characters", field="password"
@@ -153,20 +166,6 @@ def authenticate(*, session: Session, email: str, password: str) -> User | None:
     return user
 
 
-def team_named(*, session: Session, name: str | None) -> Team | None:
-    """The team with this name, created on first mention (teams are just owner labels)."""
-    if name is None or not name.strip():
-        return None
-    name = name.strip()
-    team = session.scalar(select(Team).where(Team.name == name))
-    if team is None:
-        # Two requests naming a new team at once: the unique name lets one insert it, the other
-        # waits for it and skips, and both read the one row.
-        session.execute(insert_once(session, Team, "name", returning=Team.id), {"name": name})
-        team = session.scalar(select(Team).where(Team.name == name))
-    return team
-
-
 def hash_token(raw: str) -> str:
     return hashlib.sha256(raw.encode()).hexdigest()
 
@@ -233,3 +232,68 @@ def revoke_token(*, session: Session, token_id: int, actor: User | None = None) 
                      entity_id=token.id, actor=actor)
     session.flush()
     return token
+
+
+# --- Slack accounts ------------------------------------------------------------------------------
+
+# Queued when an unlinked Slack user acts; the worker asks Slack for their email and links the
+# account with that email (slackbot/links.py). Once a day per Slack user at most.
+SLACK_LINK_BY_SLACK_USER = "slack.link_user"
+# Queued by an admin: the worker looks the account's email up in Slack.
+SLACK_LINK_BY_EMAIL = "slack.find_user"
+SLACK_USER_ID = re.compile(r"[UW][A-Za-z0-9_-]{1,39}")
+
+
+def link_slack_user(*, session: Session, user: User, slack_user_id: str | None,
+                    actor: User | None = None, actor_label: str = "") -> None:
+    """Link the user to this Slack member id (or unlink, with None): their Slack actions are
+    then theirs, with their role."""
+    slack_user_id = (slack_user_id or "").strip() or None
+    if slack_user_id is not None and not SLACK_USER_ID.fullmatch(slack_user_id):
+        raise InvalidInput("a Slack member id looks like U0123ABCD (in Slack: the person's "
+                           "profile, ⋮, Copy member ID)", field="slack_user_id")
+    if slack_user_id == user.slack_user_id:
+        return
+    if slack_user_id is not None:
+        holder = session.scalar(select(User).where(User.slack_user_id == slack_user_id))
+        if holder is not None:
+            raise Conflict(f"{slack_user_id} is linked to {holder.email} already",
+                           field="slack_user_id")
+    old, user.slack_user_id = user.slack_user_id, slack_user_id
+    try:
+        with session.begin_nested():  # the unique column decides between two linkers
+            session.flush()
+    except IntegrityError:
+        raise Conflict(f"{slack_user_id} is linked to another account already",
+                       field="slack_user_id") from None
+    audit.record(session=session, action="user.slack_linked" if slack_user_id
+                 else "user.slack_unlinked", entity_type="user", entity_id=user.id,
+                 actor=actor, actor_label=actor_label, old=old or "", new=slack_user_id or "")
+
+
+def link_slack_user_by_email(*, session: Session, slack_user_id: str, email: str) -> User | None:
+    """Link the active, unlinked account with this email to the Slack member; None when there
+    is no such account or the member is linked already (an admin's link is never replaced)."""
+    if session.scalar(select(User.id).where(User.slack_user_id == slack_user_id)) is not None:
+        return None
+    user = session.scalar(select(User).where(User.email == (email or "").strip().lower()))
+    if user is None or not user.active or user.slack_user_id is not None:
+        return None
+    link_slack_user(session=session, user=user, slack_user_id=slack_user_id,
+                    actor_label="slack (same email)")
+    return user
+
+
+def request_slack_link(*, session: Session, slack_user_id: str, today) -> bool:
+    """Queue finding the account of a Slack member who acted unlinked (once a day each)."""
+    return outbox.enqueue(session=session, kind=SLACK_LINK_BY_SLACK_USER,
+                          key=f"{slack_user_id}:{today.isoformat()}",
+                          payload={"slack_user_id": slack_user_id})
+
+
+def request_slack_lookup(*, session: Session, user: User, actor: User | None = None) -> bool:
+    """Queue looking the user's email up in Slack and linking the member found."""
+    audit.record(session=session, action="user.slack_lookup_requested", entity_type="user",
+                 entity_id=user.id, actor=actor)
+    return outbox.enqueue(session=session, kind=SLACK_LINK_BY_EMAIL,
+                          key=f"{user.id}:{utcnow().isoformat()}", payload={"user_id": user.id})

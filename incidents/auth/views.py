@@ -29,12 +29,15 @@ from incidents.auth.forms import (
     PasswordForm,
     ProfileForm,
     RoleForm,
+    SlackLinkForm,
     TokenForm,
     UserForm,
 )
 from incidents.auth.models import Role, User
 from incidents.auth.permissions import login_required, role_required, sign_in
 from incidents.errors import DomainError
+from incidents.forms import team_choices
+from incidents.team import service as teams
 
 bp = Blueprint("auth", __name__)
 
@@ -160,6 +163,7 @@ def change_password():
 def users():
     db = get_session()
     form = UserForm()
+    form.team.choices = team_choices(t.name for t in teams.teams(session=db))
     if form.validate_on_submit():
         try:
             user = service.create_user(session=db, email=form.email.data,
@@ -182,11 +186,53 @@ def _user_or_404(user_id: int) -> User:
     return user
 
 
+def _user_page(user: User, status: int = 200, password_form=None, slack_form=None):
+    return render_template(
+        "admin/user.html", user=user, role_form=RoleForm(),
+        password_form=password_form or PasswordForm(), empty_form=EmptyForm(),
+        slack_form=slack_form or SlackLinkForm(formdata=None,
+                                               slack_user_id=user.slack_user_id or ""),
+        slack_ready=bool(current_app.config.get("SLACK_BOT_TOKEN"))), status
+
+
 @bp.route("/admin/users/<int:user_id>")
 @role_required(Role.ADMIN)
 def user(user_id: int):
-    return render_template("admin/user.html", user=_user_or_404(user_id), role_form=RoleForm(),
-                           password_form=PasswordForm(), empty_form=EmptyForm())
+    return _user_page(_user_or_404(user_id))
+
+
+@bp.route("/admin/users/<int:user_id>/slack", methods=["POST"])
+@role_required(Role.ADMIN)
+def link_slack(user_id: int):
+    user, form = _user_or_404(user_id), SlackLinkForm()
+    if not form.validate_on_submit():
+        return _user_page(user, 400, slack_form=form)
+    db = get_session()
+    try:
+        service.link_slack_user(session=db, user=user, slack_user_id=form.slack_user_id.data,
+                                actor=g.user)
+    except DomainError as exc:
+        db.rollback()
+        form.slack_user_id.errors = [*form.slack_user_id.errors, exc.message]
+        return _user_page(_user_or_404(user_id), 400, slack_form=form)
+    db.commit()
+    flash(f"{user.email} is linked to Slack member {user.slack_user_id}." if user.slack_user_id
+          else f"{user.email} is not linked to Slack now.", "ok")
+    return redirect(url_for("auth.user", user_id=user_id))
+
+
+@bp.route("/admin/users/<int:user_id>/slack/lookup", methods=["POST"])
+@role_required(Role.ADMIN)
+def lookup_slack(user_id: int):
+    user = _user_or_404(user_id)
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    db = get_session()
+    service.request_slack_lookup(session=db, user=user, actor=g.user)
+    db.commit()
+    flash(f"Looking {user.email} up in Slack; the link appears here when Slack knows the "
+          f"address (the outbox page shows it if not).", "ok")
+    return redirect(url_for("auth.user", user_id=user_id))
 
 
 @bp.route("/admin/users/<int:user_id>/role", methods=["POST"])
@@ -239,8 +285,7 @@ def set_password(user_id: int):
     user = _user_or_404(user_id)
     form = PasswordForm()
     if not form.validate_on_submit():
-        return render_template("admin/user.html", user=user, role_form=RoleForm(),
-                               password_form=form, empty_form=EmptyForm()), 400
+        return _user_page(user, 400, password_form=form)
     db = get_session()
     service.set_password(session=db, user=user, password=form.password.data, actor=g.user)
     db.commit()

@@ -104,14 +104,15 @@ def save_settings(
         if len(service_name) > 200 or len(team_name) > 100:
             raise InvalidInput("service names are at most 200 characters, team names 100",
                                field="service_teams")
-        cleaned[service_name] = auth.team_named(session=session, name=team_name).name
+        cleaned[service_name] = auth.team_named(session=session, name=team_name,
+                                               field="service_teams").name
     settings = session.get(SenderSettings, sender)
     if settings is None:
         settings = SenderSettings(sender=sender)
         session.add(settings)
     settings.enabled = enabled
     settings.default_severity = str(severity)
-    team = auth.team_named(session=session, name=default_team) if default_team else None
+    team = auth.team_named(session=session, name=default_team, field="default_team")
     settings.default_team_id = team.id if team else None
     settings.service_teams = cleaned
     settings.stale_after_hours = stale_after_hours

@@ -77,7 +77,9 @@ def save(sender: str):
                 resolve_stale=form.resolve_stale.data, actor=g.user,
             )
         except DomainError as exc:
-            form.service_teams.errors = [*form.service_teams.errors, exc.message]
+            db.rollback()
+            target = form[exc.field] if exc.field in form else form.service_teams
+            target.errors = [*target.errors, exc.message]
         else:
             db.commit()
             flash(f"Saved the {registry()[sender].LABEL} settings.", "ok")

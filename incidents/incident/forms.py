@@ -2,7 +2,7 @@ from flask_wtf import FlaskForm
 from wtforms import DateTimeLocalField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
-from incidents.forms import choices
+from incidents.forms import choices, team_field
 from incidents.incident.models import ChangeOrigin, DetectionMethod, Severity, Status
 
 SEVERITIES = choices(Severity)
@@ -13,7 +13,7 @@ class DeclareForm(FlaskForm):
     title = StringField("Title", validators=[DataRequired(), Length(max=300)])
     severity = SelectField("Severity", choices=SEVERITIES, default="SEV3")
     service = StringField("Service", validators=[Optional(), Length(max=200)])
-    team = StringField("Team", validators=[Optional(), Length(max=100)])
+    team = team_field("Team")
     description = TextAreaField("What is happening?", validators=[Optional(), Length(max=20000)])
     detection_method = SelectField(
         "How was it detected?", choices=choices(DetectionMethod), default="unknown"
@@ -30,7 +30,7 @@ class EditIncidentForm(FlaskForm):
 
     title = StringField("Title", validators=[DataRequired(), Length(max=300)])
     service = StringField("Service", validators=[Optional(), Length(max=200)])
-    team = StringField("Team", validators=[Optional(), Length(max=100)])
+    team = team_field("Team")
     description = TextAreaField("What is happening?", validators=[Optional(), Length(max=20000)])
     submit = SubmitField("Save incident")
 

@@ -24,6 +24,7 @@ from incidents.change import attribution, suspects
 from incidents.change import service as changes
 from incidents.db import utcnow
 from incidents.errors import DomainError
+from incidents.forms import team_choices
 from incidents.hooks import staleness
 from incidents.incident import service
 from incidents.incident.forms import (
@@ -37,6 +38,7 @@ from incidents.incident.forms import (
 )
 from incidents.incident.models import Incident, Severity, Source, Status
 from incidents.outbox import service as outbox
+from incidents.team import service as teams
 from incidents.timeline import service as timeline
 from incidents.timeline.models import TimelineEvent
 
@@ -79,8 +81,9 @@ def list_incidents():
 @role_required(Role.RESPONDER)
 def declare():
     form = DeclareForm()
+    db = get_session()
+    form.team.choices = team_choices(t.name for t in teams.teams(session=db))
     if form.validate_on_submit():
-        db = get_session()
         started_at = _aware(form.started_at.data)
         try:
             incident = service.declare(
@@ -127,6 +130,11 @@ def detail(incident_id: int):
     times = TimesForm(data={"started_at": local(incident.started_at),
                             "detected_at": local(incident.detected_at),
                             "resolved_at": local(incident.resolved_at)})
+    incident_form = EditIncidentForm(data={
+        "title": incident.title, "service": incident.service or "",
+        "team": incident.team.name if incident.team else "",
+        "description": incident.description})
+    incident_form.team.choices = team_choices(t.name for t in teams.teams(session=get_session()))
     window = changes.Settings.from_config(current_app.config).window
     return render_template(
         "incidents/detail.html", incident=incident, events=events, note_form=NoteForm(),
@@ -136,10 +144,7 @@ def detail(incident_id: int):
             session=get_session(), incident_id=incident_id, limit=10)],
         status_form=StatusForm(data={"severity": incident.severity, "status": incident.status}),
         resolve_form=ResolveForm(), times_form=times, edit_form=EditEventForm(),
-        incident_form=EditIncidentForm(data={
-            "title": incident.title, "service": incident.service or "",
-            "team": incident.team.name if incident.team else "",
-            "description": incident.description}),
+        incident_form=incident_form,
         editable_kinds=timeline.EDITABLE_KINDS,
         change_panel=suspects.panel(session=get_session(), incident=incident, window=window),
         change_labels=attribution.LABELS,

@@ -10,6 +10,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Length, Optional
 
+from incidents.forms import team_field
 from incidents.prevention.models import PreventionKind
 
 KINDS = [SelectChoice(k.value, f"{k.value.replace('_', ' ')} ({k.strength})")
@@ -20,7 +21,7 @@ class ItemForm(FlaskForm):
     title = StringField("Title", validators=[DataRequired(), Length(max=300)])
     kind = SelectField("Kind (strength)", choices=KINDS, default=PreventionKind.DETECT.value)
     station_id = SelectField("Station it strengthens", coerce=int, validate_choice=False)
-    owner_team = StringField("Owner team", validators=[Optional(), Length(max=100)])
+    owner_team = team_field("Owner team")
     due_date = DateField("Due", validators=[Optional()])
     tracker_url = StringField("Tracker link", validators=[Optional(), Length(max=2000)])
     description = TextAreaField("What it changes", validators=[Optional(), Length(max=20000)])
@@ -41,7 +42,7 @@ class EditItemForm(FlaskForm):
     title = StringField("Title", validators=[DataRequired(), Length(max=300)])
     kind = SelectField("Kind (strength)", choices=KINDS)
     station_id = SelectField("Station it strengthens", coerce=int, validate_choice=False)
-    owner_team = StringField("Owner team", validators=[Optional(), Length(max=100)])
+    owner_team = team_field("Owner team")
     assignee = SelectField("Assignee", validate_choice=False)
     due_date = DateField("Due", validators=[Optional()])
     reason = TextAreaField("Why the due date moves", validators=[Optional(), Length(max=5000)])

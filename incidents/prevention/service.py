@@ -78,7 +78,7 @@ def create_item(
         title=title,
         kind=_kind(kind),
         station_id=station_id,
-        owner_team=auth.team_named(session=session, name=_text(owner_team)),
+        owner_team=auth.team_named(session=session, name=_text(owner_team), field="owner_team"),
         due_date=due_date,
         tracker_url=_url(tracker_url, "tracker_url"),
         description=_text(description),

@@ -10,6 +10,7 @@ from incidents.appdb import get_session
 from incidents.auth.models import Role, Team, User
 from incidents.auth.permissions import login_required, role_required
 from incidents.errors import DomainError
+from incidents.forms import team_choices
 from incidents.guard import service as guards
 from incidents.guard import views as guard_views
 from incidents.guard.models import Health, Provider
@@ -18,6 +19,7 @@ from incidents.prevention import service
 from incidents.prevention.api import clock
 from incidents.prevention.forms import EditItemForm, ItemForm, StatusForm
 from incidents.prevention.models import Outcome, PreventionItem, PreventionKind, PreventionStatus
+from incidents.team import service as teams
 from incidents.tracker import service as trackers
 from incidents.tracker.forms import LinkForm
 from incidents.tracker.schemas import tracker_view
@@ -57,6 +59,7 @@ def board():
         items, more = [], False
     form = ItemForm()
     form.station_id.choices = _station_choices()
+    form.owner_team.choices = team_choices(t.name for t in teams.teams(session=db))
     current = {name: request.args.get(name, "") for name in FILTERS}
     return render_template(
         "prevention/board.html", items=items, more=more, page=page, current=current,
@@ -73,6 +76,7 @@ def board():
 def create():
     form = ItemForm()
     form.station_id.choices = _station_choices()
+    form.owner_team.choices = []  # any name goes to the service, which knows the teams
     if not form.validate_on_submit():
         flash("An item needs a title; check the due date.", "error")
         return redirect(url_for("prevention.board"))
@@ -120,6 +124,7 @@ def _edit_form(found: PreventionItem, formdata=None) -> EditItemForm:
     users = list(get_session().scalars(select(User).where(User.active).order_by(User.email)))
     if found.assignee is not None and not found.assignee.active:
         users.append(found.assignee)  # kept until someone chooses another
+    form.owner_team.choices = team_choices(t.name for t in teams.teams(session=get_session()))
     form.assignee.choices = [SelectChoice("", "nobody")] + [
         SelectChoice(u.email, f"{u.display_name} ({u.email})" if u.display_name != u.email
                      else u.email) for u in users]
