@@ -3,6 +3,11 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 PYTEST_ARGS ?= -n 2
+# `make run PORT=8080 HOST=0.0.0.0`: where the development server listens.
+PORT ?= 5000
+HOST ?= 127.0.0.1
+# The address to open: a server on every interface is reached through loopback here.
+RUN_URL := http://$(if $(filter 0.0.0.0,$(HOST)),127.0.0.1,$(HOST)):$(PORT)
 export FLASK_APP := app
 
 .PHONY: run test install install-dev browser alertmanager migrate demo lint bench serve clean
@@ -32,24 +37,25 @@ alertmanager:
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
 	    prometheus-alertmanager >/dev/null; }
 
-instance/secret_key:
-	mkdir -p instance
-	$(BIN)/python -c 'import secrets; print(secrets.token_hex(32))' > $@
+# The key every command and server here reads when SECRET_KEY is unset (incidents/config.py).
+instance/secret_key: | install
+	$(BIN)/python -c 'from incidents.config import secret_key; secret_key("$@", create=True)'
 
 migrate: install
 	$(BIN)/alembic upgrade head
 
 demo: migrate instance/secret_key
-	SECRET_KEY=$$(cat instance/secret_key) $(BIN)/flask demo
+	$(BIN)/flask demo
 
-# Serve on SQLite with demo data at http://127.0.0.1:5000, with one worker beside the web
+# Serve on SQLite with demo data at $(RUN_URL), with one worker beside the web
 # server (it posts to Slack); Ctrl-C stops both, and when either stops the other follows.
+# Links the app gives out name the same address (unless PUBLIC_BASE_URL is set).
 run: demo
-	@echo "Linecheck at http://127.0.0.1:5000 — sign in as admin@linecheck.test / linecheck-demo"
+	@echo "Linecheck at $(RUN_URL) — sign in as admin@linecheck.test / linecheck-demo"
 	@echo "A worker runs beside it (flask worker); Ctrl-C stops both."
-	@SECRET_KEY=$$(cat instance/secret_key) bash -c ' \
+	@PUBLIC_BASE_URL=$${PUBLIC_BASE_URL:-$(RUN_URL)} bash -c ' \
 	  $(BIN)/flask worker & worker=$$!; \
-	  $(BIN)/flask run --host 127.0.0.1 --port 5000 & web=$$!; \
+	  $(BIN)/flask run --host $(HOST) --port $(PORT) & web=$$!; \
 	  trap "kill -TERM $$worker $$web 2>/dev/null" INT TERM; \
 	  wait -n; kill -TERM $$worker $$web 2>/dev/null; wait'
 

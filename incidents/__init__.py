@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
+import click
 from flask import Flask
 from flask_wtf.csrf import CSRFProtect
 from werkzeug.routing import IntegerConverter
@@ -15,6 +16,7 @@ from incidents.config import (
     Defaults,
     default_database_url,
     load_settings,
+    secret_key,
 )
 from incidents.db import MAX_ID
 
@@ -51,11 +53,24 @@ def configure(app: Flask, test_config: dict | None) -> None:
     load_settings(app.config)
     if test_config:
         app.config.update(test_config)
-    if not app.config.get("DATABASE_URL"):
+    embedded = not app.config.get("DATABASE_URL")
+    if embedded:
         app.config["DATABASE_URL"] = default_database_url(app.instance_path)
+    command = click.get_current_context(silent=True)  # None under gunicorn and in tests
+    if not app.config.get("SECRET_KEY"):
+        # A command in a local checkout writes the key file `make run` would, so no command
+        # needs SECRET_KEY exported; a server, or a command against a shared database, never
+        # invents a key of its own (it would differ from the servers').
+        app.config["SECRET_KEY"] = secret_key(_secret_key_file(app),
+                                              create=command is not None and embedded)
     production = not (app.debug or app.testing)
     if production:
-        _check_secret_key(app.config["SECRET_KEY"])
+        problem = _secret_key_problem(app.config["SECRET_KEY"], _secret_key_file(app))
+        if problem and command is not None and command.command.name != "run":
+            # `--help` still lists every command; each refuses as it runs (register_commands).
+            app.extensions["linecheck.refuse_commands"] = problem
+        elif problem:
+            raise InsecureSecretKey(problem)
     app.url_map.converters["int"] = DatabaseId
     # Production serves over HTTPS (behind the load balancer): cookies never travel in clear,
     # and browsers are told never to try plain HTTP (HSTS, incidents/security.py).
@@ -65,16 +80,21 @@ def configure(app: Flask, test_config: dict | None) -> None:
         hours=app.config["SESSION_LIFETIME_HOURS"])
 
 
-def _check_secret_key(key: str) -> None:
+def _secret_key_file(app: Flask) -> str:
+    return app.config.get("SECRET_KEY_FILE") or str(Path(app.instance_path) / "secret_key")
+
+
+def _secret_key_problem(key: str, key_file: str) -> str | None:
     advice = ("Set SECRET_KEY to a long random value (python -c 'import secrets; "
               "print(secrets.token_hex(32))'), or set FLASK_DEBUG=1 for local development.")
     if key == DEFAULT_SECRET_KEY:
-        raise InsecureSecretKey("Refusing to start: SECRET_KEY is the built-in development "
-                                "default. " + advice)
+        return (f"Refusing to start: SECRET_KEY is unset and {key_file} holds no key, so the "
+                "built-in development default would sign sessions and exports. " + advice)
     if len(key) < MIN_SECRET_KEY_LENGTH:
         # It signs sessions and exports: a short key can be guessed offline from one cookie.
-        raise InsecureSecretKey(f"Refusing to start: SECRET_KEY is shorter than "
-                                f"{MIN_SECRET_KEY_LENGTH} characters. " + advice)
+        return (f"Refusing to start: SECRET_KEY is shorter than {MIN_SECRET_KEY_LENGTH} "
+                "characters. " + advice)
+    return None
 
 
 def register_extensions(app: Flask) -> None:
@@ -142,3 +162,5 @@ def register_commands(app: Flask) -> None:
     from incidents import cli
 
     cli.init_app(app)
+    if problem := app.extensions.get("linecheck.refuse_commands"):
+        cli.refuse_all(app, problem)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+
 import click
 from flask import Flask
 from flask.cli import AppGroup, with_appcontext
@@ -180,3 +182,23 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(reviews_cli)
     app.cli.add_command(guards_cli)
     app.cli.add_command(teams_cli)
+
+
+def refuse_all(app: Flask, problem: str) -> None:
+    """Make every command of the app refuse as it runs, with `problem`; `--help` at any level
+    still lists them."""
+    for name, command in list(app.cli.commands.items()):
+        app.cli.commands[name] = _refusing(command, problem)
+
+
+def _refusing(command: click.Command, problem: str) -> click.Command:
+    refusing = copy.copy(command)  # the command objects are shared by every app
+    if isinstance(command, click.Group):
+        refusing.commands = {name: _refusing(sub, problem)
+                             for name, sub in command.commands.items()}
+    else:
+        def refuse(ctx: click.Context):
+            raise click.ClickException(problem)
+
+        refusing.invoke = refuse
+    return refusing

@@ -1,6 +1,7 @@
 """Default settings. The environment overrides them (see `load_settings`), tests override both."""
 
 import os
+import secrets
 
 DEFAULT_SECRET_KEY = "dev-only-change-me"
 MIN_SECRET_KEY_LENGTH = 32
@@ -9,6 +10,7 @@ MIN_SECRET_KEY_LENGTH = 32
 ENV_SETTINGS = (
     "DATABASE_URL",
     "SECRET_KEY",
+    "SECRET_KEY_FILE",
     "SLACK_SIGNING_SECRET",
     "SLACK_BOT_TOKEN",
     "SLACK_API_URL",
@@ -51,7 +53,8 @@ ENV_SETTINGS = (
 
 
 class Defaults:
-    SECRET_KEY = DEFAULT_SECRET_KEY
+    SECRET_KEY = None  # resolved by `secret_key`: the environment, else SECRET_KEY_FILE
+    SECRET_KEY_FILE = None  # instance/secret_key when unset
     DATABASE_URL = None  # resolved to a SQLite file under instance/ when unset
     SLACK_SIGNING_SECRET = ""
     SLACK_BOT_TOKEN = ""
@@ -120,6 +123,33 @@ def default_database_url(instance_path: str) -> str:
     """The embedded default: a SQLite file under instance/."""
     os.makedirs(instance_path, exist_ok=True)
     return f"sqlite:///{os.path.join(instance_path, 'linecheck.db')}"
+
+
+def secret_key(path: str, *, create: bool) -> str:
+    """The key in the file at `path` (the one `make run` writes), writing a new random one
+    first when there is none and `create` allows it; else the built-in development key,
+    which production refuses."""
+    try:
+        with open(path) as file:
+            key = file.read().strip()
+    except FileNotFoundError:
+        key = ""
+    if key or not create:
+        return key or DEFAULT_SECRET_KEY
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    # Written whole under a temporary name, then linked into place: two commands starting at
+    # once (the web server and the worker of `make run`) end up with the same key.
+    draft = f"{path}.{os.getpid()}.new"
+    descriptor = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w") as file:
+        file.write(secrets.token_hex(32) + "\n")
+    try:
+        os.link(draft, path)
+    except FileExistsError:
+        pass
+    finally:
+        os.unlink(draft)
+    return secret_key(path, create=False)
 
 
 def load_settings(config) -> None:

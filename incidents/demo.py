@@ -27,6 +27,15 @@ LOGINS = [
     ("responder@linecheck.test", Role.RESPONDER),
     ("viewer@linecheck.test", Role.VIEWER),
 ]
+# Who each login is: the lead speaks for platform, whose items lead their board; the reviewer
+# and responder are on payments, the team with most incidents.
+PEOPLE = {
+    "admin@linecheck.test": ("Alex Morgan", None),
+    "lead@linecheck.test": ("Priya Shah", "platform"),
+    "reviewer@linecheck.test": ("Robin Park", "payments"),
+    "responder@linecheck.test": ("Jordan Lee", "payments"),
+    "viewer@linecheck.test": ("Sam Okafor", "discovery"),
+}
 
 # Made first, as an admin would: naming a team elsewhere never creates it.
 DEMO_TEAMS = ("payments", "discovery", "identity", "platform")
@@ -101,6 +110,22 @@ INCIDENTS = [
      ]),
 ]
 
+# Incidents a paging tool opened: (tool, the alert's fingerprint). The two checkout error-rate
+# pages share a fingerprint, so the report lists it among the alerts that recur. The rest were
+# declared by a person, in the browser or in Slack.
+PAGED = {
+    "Checkout 500s after payment client upgrade": ("alertmanager",
+                                                   "HighErrorRate/checkout/production"),
+    "Login page slow under marketing campaign": ("grafana", "login-p99-latency"),
+    "Checkout 500s: currency field rejected by payment provider": (
+        "alertmanager", "HighErrorRate/checkout/production"),
+    "Queue backlog after broker upgrade": ("pagerduty", "PNOTIFQ-queue-depth"),
+    "Search index corrupted by schema migration": ("opsgenie", "search-error-ratio"),
+    "Feature flag service unreachable": ("pagerduty", "PFLAGS-health-check"),
+    "Elevated latency on order history": ("alertmanager", "HighLatency/orders/production"),
+}
+DECLARED_IN_SLACK = {"Search results empty for EU tenants", "Password reset emails delayed"}
+
 
 def load(*, session: Session) -> bool:
     """Load the demo set unless it is already there; return whether anything was created."""
@@ -113,25 +138,30 @@ def load(*, session: Session) -> bool:
             teams.create_team(session=session, name=name)
     users = {}
     for email, role in LOGINS:
-        team = "payments" if role in (Role.RESPONDER, Role.REVIEWER) else None
+        name, team = PEOPLE[email]
         users[role] = auth.create_user(session=session, email=email, password=PASSWORD,
-                                       role=role, name=email.split("@")[0].title(), team=team)
+                                       role=role, name=name, team=team)
     responder = users[Role.RESPONDER]
     now = utcnow()
     for days, hours, title, svc, team, sev, origin, detection, events in INCIDENTS:
         started = now - timedelta(days=days)
         first_offset = min(minutes for minutes, _, _ in events)
+        tool, fingerprint = PAGED.get(title, (None, None))
+        source = tool or ("slack" if title in DECLARED_IN_SLACK else "web")
         incident = incidents.declare(
             session=session, title=title, service=svc, team=team, severity=sev,
-            change_origin=origin, detection_method=detection, started_at=started,
-            detected_at=started + timedelta(minutes=first_offset), declared_by=responder,
+            source=source, change_origin=origin, detection_method=detection,
+            started_at=started, detected_at=started + timedelta(minutes=first_offset),
+            declared_by=None if tool else responder, author_name=tool or "",
         )
         for minutes, kind, text in events:
+            alert = kind == "alert"
             timeline.add_event(session=session, incident=incident, kind=EventKind(kind),
                                text=text, occurred_at=started + timedelta(minutes=minutes),
-                               author=responder if kind != "alert" else None,
-                               author_name="" if kind != "alert" else "alertmanager",
-                               source="web" if kind != "alert" else "alertmanager")
+                               author=None if alert else responder,
+                               author_name=tool if alert else "",
+                               source=tool if alert else source,
+                               fingerprint=fingerprint if alert else None)
         if hours is not None:
             incidents.resolve(session=session, incident=incident, actor=responder,
                               summary="Service restored",

@@ -53,7 +53,9 @@ REVIEWS = [
         "## Contributing factors\n- No contract test exercised the provider's schema.\n"
         "- The canary ran on internal traffic only, so the error never showed there.",
         [("CI integration tests", "no_check", "Nothing called the provider sandbox", True),
-         ("Canary", "signal_missed", "Canary saw 2% errors on a 5% slice; nobody looked", False)],
+         ("Canary", "signal_missed",
+          "Canary saw 2% errors on a 5% slice, under its 5% alert threshold: nothing paged",
+          False)],
         [DemoItem("Contract test against the payment provider sandbox", "detect",
                   "CI integration tests", "payments", "done", 12,
                   "https://github.com/example/checkout/blob/main/tests/contract/test_capture.py")],
@@ -125,10 +127,24 @@ REVIEWS = [
                   "CI integration tests", "payments", "proposed", due_in_days=21)],
         recurrence_of="Checkout 500s: currency field rejected by payment provider",
     ),
+    # Reviews awaiting work: drafts the publish gate still holds back.
     DemoReview(
         "Login page slow under marketing campaign", "capacity",
         "## Summary\nLogin latency rose under a campaign's traffic.\n\nDraft: to be completed.",
         [],
+    ),
+    DemoReview(
+        "Queue backlog after broker upgrade", "configuration",
+        "## Summary\nThe broker upgrade reset consumer prefetch to 1; notifications queued for "
+        "45 minutes.\n\n## Contributing factors\nBroker defaults are not pinned in our "
+        "configuration, so an upgrade changes them silently.",
+        [("Staging end-to-end tests", "not_covered", "Staging traffic is too light to queue",
+          False)],
+        [DemoItem("Pin consumer prefetch in the broker configuration, checked in CI",
+                  "eliminate", "CI build", "platform", "proposed", due_in_days=30)],
+    ),
+    DemoReview(
+        "Password reset emails delayed", "configuration", "", [],
     ),
 ]
 

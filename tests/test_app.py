@@ -3,11 +3,29 @@ import pytest
 from incidents import InsecureSecretKey, create_app
 
 
-def test_refuses_to_start_in_production_with_default_secret_key(monkeypatch, database_url):
+def test_refuses_to_start_in_production_with_default_secret_key(monkeypatch, database_url,
+                                                                tmp_path):
     monkeypatch.delenv("SECRET_KEY", raising=False)
     monkeypatch.delenv("FLASK_DEBUG", raising=False)
-    with pytest.raises(InsecureSecretKey, match="SECRET_KEY"):
-        create_app({"DATABASE_URL": database_url})
+    missing = tmp_path / "instance" / "secret_key"
+    with pytest.raises(InsecureSecretKey, match="SECRET_KEY is unset"):
+        create_app({"DATABASE_URL": database_url, "SECRET_KEY_FILE": str(missing)})
+    assert not missing.exists()  # a server never invents a key of its own
+
+
+def test_production_reads_the_key_file_when_secret_key_is_unset(monkeypatch, database_url,
+                                                               tmp_path):
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    monkeypatch.delenv("FLASK_DEBUG", raising=False)
+    key_file = tmp_path / "secret_key"
+    key_file.write_text("f" * 64 + "\n")
+    app = create_app({"DATABASE_URL": database_url, "SECRET_KEY_FILE": str(key_file)})
+    assert app.config["SECRET_KEY"] == "f" * 64
+    app.extensions["linecheck.engine"].dispose()
+    monkeypatch.setenv("SECRET_KEY", "from-the-environment-" + "e" * 20)
+    app = create_app({"DATABASE_URL": database_url, "SECRET_KEY_FILE": str(key_file)})
+    assert app.config["SECRET_KEY"] == "from-the-environment-" + "e" * 20
+    app.extensions["linecheck.engine"].dispose()
 
 
 def test_starts_in_production_with_a_real_secret_key(monkeypatch, database_url):

@@ -236,11 +236,14 @@ def test_cli_set_password_refuses_a_short_one_and_changes_nothing(runner, make_u
 # --- the secret key --------------------------------------------------------------------------
 
 @pytest.mark.parametrize("key", ["", "short-but-not-default", "x" * 31])
-def test_production_refuses_a_secret_key_shorter_than_32(monkeypatch, database_url, key):
+def test_production_refuses_a_secret_key_shorter_than_32(monkeypatch, database_url, key,
+                                                         tmp_path):
     monkeypatch.delenv("FLASK_DEBUG", raising=False)
     monkeypatch.delenv("SECRET_KEY", raising=False)
+    no_file = {"SECRET_KEY_FILE": str(tmp_path / "no-key")}
     with pytest.raises(InsecureSecretKey, match="shorter than 32|development default"):
-        create_app({"DATABASE_URL": database_url, **({"SECRET_KEY": key} if key else {})})
+        create_app({"DATABASE_URL": database_url, **no_file,
+                    **({"SECRET_KEY": key} if key else {})})
 
 
 def test_a_32_character_key_or_debug_mode_starts(monkeypatch, database_url):
