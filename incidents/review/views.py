@@ -142,8 +142,8 @@ def edit(incident_id: int):
         if review.state != ReviewState.PUBLISHED:
             abort(403, "This review is not published yet; reviewers can open the draft.")
         return render_template("review/published.html", **_context(review))
-    review = _started(incident_id)
-    db.commit()
+    # A read stays a read: the review row is made by the first save, not by a visit.
+    review = service.get_or_new(session=db, incident_id=incident_id)
     if review.state == ReviewState.PUBLISHED:
         return render_template("review/published.html",
                                **_context(review, empty_form=EmptyForm()))
