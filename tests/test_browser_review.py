@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import pytest
 
+from incidents.incident import service as incidents
 from incidents.line import service as line
 from incidents.prevention import service as prevention
 from incidents.review import service
 from tests.conftest import PASSWORD
-from tests.test_review_support import make_incident
+from tests.test_review_support import make_incident, make_publishable
 from tests.test_review_views import INJECTION
 
 pytestmark = [pytest.mark.browser, pytest.mark.csrf]
@@ -109,6 +110,21 @@ def test_reviewer_writes_is_refused_adds_structural_item_and_publishes(
     assert page.get_by_test_id("review-state").inner_text() == "published"
     assert "No contract test covered the payment client." in page.get_by_test_id(
         "published-body").inner_text()
+
+
+def test_open_incident_is_a_missing_piece_and_publish_is_refused(live_server, page, make_user,
+                                                                 session):
+    incident = incidents.declare(session=session, title="Checkout 500s, still firing")
+    review = service.start(session=session, incident_id=incident.id)
+    make_publishable(session, review)
+    _sign_in(page, live_server, make_user("reviewer"))
+    page.goto(f"{live_server}/incidents/{incident.id}/review#publish")
+    missing = page.get_by_test_id("gate").locator("li.missing").all_inner_texts()
+    assert len(missing) == 1 and "the incident resolved" in missing[0]
+    page.get_by_test_id("publish").click()
+    page.wait_for_url("**/review#publish")
+    assert "the incident resolved" in " ".join(_flash(page))
+    assert page.get_by_test_id("review-state").inner_text() == "draft"
 
 
 def test_advice_kind_shows_a_nudge_toward_a_structural_kind(live_server, page, make_user,

@@ -39,6 +39,8 @@ MAX_REASON = 2_000
 
 # What the publish gate asks for, by the code it names in `Refused.missing`.
 GATE = {
+    "incident_resolved": "the incident resolved: a review of an incident still open would miss "
+                         "how it ended",
     "station_finding": "at least one station finding: which station should have caught this, "
                        "and why it did not",
     "defect_class": "a defect class",
@@ -443,6 +445,8 @@ def missing_for_publish(*, session: Session, review: Review,
     `items` spares a query when the caller already holds the linked prevention items.
     """
     missing = []
+    if incidents.get(session=session, incident_id=review.incident_id).is_open:
+        missing.append("incident_resolved")
     if not review.findings:
         missing.append("station_finding")
     if review.defect_class is None:
