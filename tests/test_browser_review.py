@@ -127,6 +127,46 @@ def test_open_incident_is_a_missing_piece_and_publish_is_refused(live_server, pa
     assert page.get_by_test_id("review-state").inner_text() == "draft"
 
 
+def test_write_up_typed_survives_saving_a_finding_and_leaving_asks_first(
+        live_server, page, make_user, session):
+    incident = make_incident(session)
+    _sign_in(page, live_server, make_user("reviewer"))
+    page.goto(f"{live_server}/incidents/{incident.id}/review#write-up")
+    page.locator("#markdown").fill("")
+    page.locator("#markdown").press_sequentially("The canary saw 1% of EU traffic.")
+    _step(page, "Station walk")
+    row = page.get_by_test_id(f"station-{line.stations(session=session)[1].id}")
+    row.locator("summary").click()
+    row.locator("textarea[name=note]").fill("No EU shard in the canary.")
+    row.locator("text=Save finding").click()
+    page.wait_for_url("**/review#station-walk")
+    assert "Finding saved." in _flash(page)
+
+    _step(page, "Write-up")
+    assert page.locator("#markdown").input_value() == "The canary saw 1% of EU traffic."
+    assert page.get_by_test_id("draft-restored").is_visible()
+    assert service.find(session=session, incident_id=incident.id).markdown == ""
+
+    # Leaving with the text still unsaved asks first; staying keeps it.
+    asked = []
+    page.on("dialog", lambda dialog: asked.append(dialog.type))
+    page.click("text=Revision history")
+    page.wait_for_function("document.readyState === 'complete'")
+    assert asked == ["beforeunload"]
+    page.dialogs.clear()  # dismissed: the tab stays on the review
+    assert page.locator("#markdown").input_value() == "The canary saw 1% of EU traffic."
+
+    page.click("text=Save write-up")
+    page.wait_for_url("**/review#write-up")
+    session.expire_all()
+    assert service.find(session=session, incident_id=incident.id).markdown == (
+        "The canary saw 1% of EU traffic.")
+    assert page.get_by_test_id("draft-restored").is_hidden()
+    page.click("text=Revision history")
+    page.wait_for_url("**/review/revisions")
+    assert asked == ["beforeunload"]  # saved: nothing to ask about
+
+
 def test_advice_kind_shows_a_nudge_toward_a_structural_kind(live_server, page, make_user,
                                                              session):
     incident = make_incident(session)

@@ -93,7 +93,112 @@
     update();
   }
 
+  // Nothing typed is lost. The steps are separate forms, and saving one reloads the page:
+  // every text typed into any of them is kept as a draft in this browser until the server
+  // has it, put back after the reload, and leaving the page with unsaved text asks first.
+  function setUpDrafts() {
+    var holder = document.querySelector("[data-draft-key]");
+    if (!holder) return;
+    var storeKey = holder.dataset.draftKey;
+    var fields = Array.prototype.slice.call(holder.querySelectorAll(
+      "textarea, input[type=text], input[type=url], input[type=date]"))
+      .filter(function (field) { return field.form && field.name; });
+    var submitting = null;
+    var stored = true;
+
+    function keyOf(field) {
+      var form = field.form;
+      return (form.dataset.draft || form.getAttribute("action")) + "|" + field.name;
+    }
+    function read() {
+      try { return JSON.parse(localStorage.getItem(storeKey) || "{}"); }
+      catch (e) { stored = false; return {}; }
+    }
+    function write(draft) {
+      try {
+        if (Object.keys(draft).length) localStorage.setItem(storeKey, JSON.stringify(draft));
+        else localStorage.removeItem(storeKey);
+      } catch (e) { stored = false; }
+    }
+    function revisionOf(form) {
+      var input = form.querySelector("input[name=revision]");
+      return input ? input.defaultValue : null;
+    }
+    function remember(field) {
+      var draft = read();
+      var key = keyOf(field);
+      if (field.value === field.defaultValue) delete draft[key];
+      else draft[key] = {base: field.defaultValue, value: field.value,
+                         revision: revisionOf(field.form)};
+      write(draft);
+    }
+
+    // Put back what the last page held and the server does not have.
+    var draft = read();
+    var refused = document.querySelector(".flash-error, [data-testid=conflict]") !== null;
+    var restored = [];
+    fields.forEach(function (field) {
+      var entry = draft[keyOf(field)];
+      if (!entry) return;
+      delete draft[keyOf(field)];
+      // Sent with its form and the page shows no refusal: the server has it now.
+      if (entry.sent && !refused) return;
+      if (entry.value === field.defaultValue) return;
+      field.value = entry.value;
+      draft[keyOf(field)] = {base: field.defaultValue, value: entry.value,
+                             revision: entry.revision};
+      var revision = field.form.querySelector("input[name=revision]");
+      // Saved since this draft began: save from the draft's revision, so the server shows
+      // both texts side by side instead of overwriting either.
+      if (revision && entry.revision !== null && entry.base !== field.defaultValue) {
+        revision.value = entry.revision;
+      }
+      field.dispatchEvent(new Event("input", {bubbles: true}));
+      restored.push(field);
+    });
+    // Entries for fields no longer on the page (a kept flag, a removed finding) are done.
+    write(draft);
+    var notice = document.getElementById("draft-restored");
+    if (restored.length && notice) {
+      notice.hidden = false;
+      var discard = notice.querySelector("button");
+      if (discard) discard.addEventListener("click", function () {
+        restored.forEach(function (field) {
+          field.value = field.defaultValue;
+          field.dispatchEvent(new Event("input", {bubbles: true}));
+        });
+        write({});
+        notice.hidden = true;
+      });
+    }
+
+    fields.forEach(function (field) {
+      field.addEventListener("input", function () { remember(field); });
+    });
+    document.addEventListener("submit", function (event) {
+      submitting = event.target;
+      var draft = read();
+      fields.forEach(function (field) {
+        var key = keyOf(field);
+        if (field.form === submitting && draft[key]) draft[key].sent = true;
+      });
+      write(draft);
+    });
+    window.addEventListener("beforeunload", function (event) {
+      var unsaved = fields.some(function (field) {
+        if (field.value === field.defaultValue) return false;
+        // A form of this page is being sent: its own fields go with it, the others wait in
+        // the draft for the page that comes back.
+        return !submitting || (field.form !== submitting && !stored);
+      });
+      if (!unsaved) return;
+      event.preventDefault();
+      event.returnValue = "";
+    });
+  }
+
   setUpSteps();
+  setUpDrafts();
   setUpPreview();
   setUpKindNudge();
 })();
