@@ -33,6 +33,11 @@ from incidents.review.models import (
     StationFinding,
 )
 
+# What a new write-up starts from. Its headings are in every write-up, so they say nothing
+# about which incidents are alike (recurrence leaves these words out of similarity).
+SKELETON = ("## Summary\n\n\n## Impact\n\n\n## Timeline narrative\n\n\n"
+            "## Contributing factors\n\n")
+
 MAX_MARKDOWN = 100_000
 MAX_NOTE = 5_000
 MAX_REASON = 2_000

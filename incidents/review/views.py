@@ -48,8 +48,6 @@ from incidents.timeline import service as timeline
 
 bp = Blueprint("review", __name__)
 
-SKELETON = ("## Summary\n\n\n## Impact\n\n\n## Timeline narrative\n\n\n"
-            "## Contributing factors\n\n")
 
 
 def _context(review, **extra) -> dict:
@@ -89,7 +87,7 @@ def _editor_context(review, form: WriteUpForm | None = None, **extra) -> dict:
     stations = line.stations(session=db)
     if form is None:
         form = WriteUpForm(data={
-            "markdown": review.markdown or (SKELETON if review.revision == 0 else ""),
+            "markdown": review.markdown or (service.SKELETON if review.revision == 0 else ""),
             "defect_class": review.defect_class or "", "revision": review.revision})
     new_item = NewItemForm()
     new_item.station_id.choices = {"": "—", **{str(s.id): s.name for s in stations}}
@@ -101,6 +99,7 @@ def _editor_context(review, form: WriteUpForm | None = None, **extra) -> dict:
         linkable=service.linkable_items(session=db, review=review),
         new_item=new_item,
         candidates=recurrence.candidates(session=db, incident_id=review.incident_id),
+        links=recurrence.links_for(session=db, incident_id=review.incident_id),
         empty_form=EmptyForm(),
         advice_nudge=advice.NUDGE,
         **extra,
