@@ -167,6 +167,31 @@ def test_write_up_typed_survives_saving_a_finding_and_leaving_asks_first(
     assert asked == ["beforeunload"]  # saved: nothing to ask about
 
 
+def test_recurrence_is_confirmed_after_a_step_that_says_what_changes_and_can_be_undone(
+        live_server, page, make_user, session):
+    from tests.test_recurrence_web import pair
+
+    earlier, current, item = pair(session)
+    _sign_in(page, live_server, make_user("reviewer"))
+    page.goto(f"{live_server}/incidents/{current.id}/review#prevention")
+    page.click("text=Confirm recurrence…")
+    page.wait_for_url("**/recurrences/confirm?**")
+    assert "Contract test" in page.get_by_test_id("escaping").inner_text()
+    session.expire_all()
+    assert service.find(session=session, incident_id=current.id) is None  # nothing yet
+    page.get_by_test_id("confirm").click()
+    page.wait_for_url("**/review#prevention")
+    assert any("Marked escaped" in text for text in _flash(page))
+    links = page.get_by_test_id("recurrence-links")
+    assert f"#{earlier.id}" in links.inner_text()
+    links.get_by_test_id("undo-recurrence").click()
+    page.wait_for_url("**/review#prevention")
+    assert any("No longer escaped: “Contract test”" in text for text in _flash(page))
+    assert "None yet." in page.get_by_test_id("recurrence-links").inner_text()
+    session.expire_all()
+    assert session.get(type(item), item.id).escaped_at is None
+
+
 def test_advice_kind_shows_a_nudge_toward_a_structural_kind(live_server, page, make_user,
                                                              session):
     incident = make_incident(session)
