@@ -192,6 +192,45 @@ def test_recurrence_is_confirmed_after_a_step_that_says_what_changes_and_can_be_
     assert session.get(type(item), item.id).escaped_at is None
 
 
+def test_flags_are_marked_in_the_text_and_the_gate_leads_to_each_fix(live_server, page,
+                                                                     make_user, session):
+    incident = make_incident(session)
+    _sign_in(page, live_server, make_user("reviewer"))
+    page.goto(f"{live_server}/incidents/{incident.id}/review#write-up")
+    assert "last saved text" in page.get_by_test_id("flags-explained").inner_text()
+    page.locator("#markdown").fill("## Summary\n\nThe deploy went out. Bob forgot to run the "
+                                   "contract test.")
+    live = page.get_by_test_id("live-flags").locator("li", has_text="Bob forgot to")
+    live.wait_for()
+    assert live.locator("mark.phrase").inner_text() == "“Bob forgot to”"
+    assert live.locator(".rule").inner_text().strip() == "· rule: Forgetting"
+    marked = page.get_by_test_id("live-marked")
+    assert marked.locator("mark").inner_text() == "Bob forgot to"
+    assert marked.inner_text().startswith("## Summary\n\nThe deploy went out. Bob forgot to run")
+    page.click("text=Save write-up")
+    page.wait_for_url("**/review#write-up")
+    assert page.get_by_test_id("saved-marked").locator("mark.open").inner_text() == (
+        "Bob forgot to")
+
+    page.locator("#write-up").get_by_test_id("step-next").click()
+    assert page.locator("#station-walk").is_visible() and page.locator("#write-up").is_hidden()
+    page.locator("#station-walk").get_by_test_id("step-back").click()
+    assert page.locator("#write-up").is_visible()
+
+    _step(page, "Publish")
+    publish = page.get_by_test_id("publish")
+    assert "primary" not in (publish.get_attribute("class") or "")
+    gate = page.get_by_test_id("gate")
+    gate.locator("a[data-fix=structural_prevention_item]").click()
+    assert page.locator("#prevention").is_visible() and page.url.endswith("#prevention")
+    _step(page, "Publish")
+    gate.locator("a[data-fix=blame_flags]").click()
+    assert page.locator("#write-up").is_visible()
+    _step(page, "Publish")
+    gate.locator("a[data-fix=defect_class]").click()
+    assert page.locator("#defect_class").is_visible()
+
+
 def test_advice_kind_shows_a_nudge_toward_a_structural_kind(live_server, page, make_user,
                                                              session):
     incident = make_incident(session)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from markupsafe import Markup
+from markupsafe import Markup, escape
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
@@ -313,6 +313,26 @@ def open_flags(review: Review) -> list[ReviewFlag]:
     wrong to make every reviewer argue with it.
     """
     return [f for f in flags(review) if f.kept is None and f.flag.rule != "model"]
+
+
+def marked_writeup(review: Review) -> Markup | None:
+    """The saved write-up's source with each flagged phrase in <mark>, where it stands; None
+    when nothing in the write-up is flagged."""
+    spans = sorted((f for f in flags(review) if f.where == "write-up"),
+                   key=lambda f: f.flag.start)
+    if not spans:
+        return None
+    text, at, parts = review.markdown or "", 0, []
+    for item in spans:
+        if item.flag.start < at:
+            continue  # overlapping: the first one marks it
+        parts.append(escape(text[at:item.flag.start]))
+        parts.append(Markup('<mark class="{}" title="{}">{}</mark>').format(
+            "kept" if item.kept else "open", item.flag.label or item.flag.rule,
+            text[item.flag.start:item.flag.end]))
+        at = item.flag.end
+    parts.append(escape(text[at:]))
+    return Markup("").join(parts)
 
 
 def html(review: Review) -> Markup:

@@ -65,6 +65,7 @@ def _context(review, **extra) -> dict:
         html=service.html(review),
         findings=service.findings(review),
         flags=service.flags(review),
+        marked_writeup=service.marked_writeup(review),
         items=items,
         weakness={item.id: service.weakness(item) for item in items},
         guards=guard_views.views_for(items),
@@ -80,6 +81,21 @@ def _context(review, **extra) -> dict:
         change_labels=attribution.LABELS,
         **extra,
     )
+
+
+def _gate_fixes(incident_id: int) -> dict:
+    """Where each missing piece of the gate is put right (a step of this page, or the incident)."""
+    def step(anchor: str, label: str) -> dict:
+        return {"href": "#" + anchor, "label": label}
+
+    return {
+        "incident_resolved": {"href": url_for("incidents.detail", incident_id=incident_id),
+                              "label": "resolve it on the incident's page"},
+        "station_finding": step("station-walk", "go to 3 · Station walk"),
+        "defect_class": step("station-walk", "choose it in 3 · Station walk"),
+        "structural_prevention_item": step("prevention", "go to 4 · Prevention"),
+        "blame_flags": step("write-up", "reword or keep them in 2 · Write-up"),
+    }
 
 
 def _editor_context(review, form: WriteUpForm | None = None, **extra) -> dict:
@@ -102,6 +118,7 @@ def _editor_context(review, form: WriteUpForm | None = None, **extra) -> dict:
         links=recurrence.links_for(session=db, incident_id=review.incident_id),
         empty_form=EmptyForm(),
         advice_nudge=advice.NUDGE,
+        gate_fixes=_gate_fixes(review.incident_id),
         **extra,
     )
 
