@@ -66,6 +66,9 @@ class ApiClient:
     def patch(self, url, **kwargs):
         return self.client.patch(url, headers=self._headers(kwargs), **kwargs)
 
+    def delete(self, url, **kwargs):
+        return self.client.delete(url, headers=self._headers(kwargs), **kwargs)
+
 
 @contextlib.contextmanager
 def count_queries(engine):

@@ -117,6 +117,8 @@ MATRIX: dict[str, Policy] = {
     "GET /incidents/<int:incident_id>/recurrences": page("viewer"),
     "POST /incidents/<int:incident_id>/recurrences": page("reviewer"),
     "POST /incidents/<int:incident_id>/recurrences/dismissals": page("reviewer"),
+    "GET /incidents/<int:incident_id>/recurrences/confirm": page("reviewer"),
+    "POST /incidents/<int:incident_id>/recurrences/<int:earlier_id>/undo": page("reviewer"),
     "GET /prevention": page("viewer"),
     "POST /prevention": page("responder"),
     "GET /prevention/<int:item_id>": page("viewer"),
@@ -203,6 +205,7 @@ MATRIX: dict[str, Policy] = {
     "POST /api/v1/incidents/<int:incident_id>/recurrence-candidates/dismissals": WRITE,
     "GET /api/v1/incidents/<int:incident_id>/recurrences": READ,
     "POST /api/v1/incidents/<int:incident_id>/recurrences": WRITE,
+    "DELETE /api/v1/incidents/<int:incident_id>/recurrences/<int:earlier_id>": WRITE,
     "GET /api/v1/reports/recurrence": READ,
     "GET /api/v1/changes": READ,
     "GET /api/v1/changes/<int:change_id>": READ,
@@ -259,7 +262,7 @@ def world(app, session):
     return {"incident_id": incident.id, "event_id": incident.events[0].id, "station_id": 1,
             "item_id": 1, "kept_id": 1, "number": 1, "token_id": throwaway_token.id,
             "user_id": 2, "team_id": 1, "sender": "generic", "filename": "linecheck.css",
-            "job_id": 1, "change_id": 1, "rule_id": 1}
+            "job_id": 1, "change_id": 1, "rule_id": 1, "earlier_id": 1}
 
 
 def _outcome(response) -> int | str:

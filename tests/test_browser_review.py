@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import pytest
 
+from incidents.incident import service as incidents
 from incidents.line import service as line
 from incidents.prevention import service as prevention
 from incidents.review import service
 from tests.conftest import PASSWORD
-from tests.test_review_support import make_incident
+from tests.test_review_support import make_incident, make_publishable
 from tests.test_review_views import INJECTION
 
 pytestmark = [pytest.mark.browser, pytest.mark.csrf]
@@ -109,6 +110,125 @@ def test_reviewer_writes_is_refused_adds_structural_item_and_publishes(
     assert page.get_by_test_id("review-state").inner_text() == "published"
     assert "No contract test covered the payment client." in page.get_by_test_id(
         "published-body").inner_text()
+
+
+def test_open_incident_is_a_missing_piece_and_publish_is_refused(live_server, page, make_user,
+                                                                 session):
+    incident = incidents.declare(session=session, title="Checkout 500s, still firing")
+    review = service.start(session=session, incident_id=incident.id)
+    make_publishable(session, review)
+    _sign_in(page, live_server, make_user("reviewer"))
+    page.goto(f"{live_server}/incidents/{incident.id}/review#publish")
+    missing = page.get_by_test_id("gate").locator("li.missing").all_inner_texts()
+    assert len(missing) == 1 and "the incident resolved" in missing[0]
+    page.get_by_test_id("publish").click()
+    page.wait_for_url("**/review#publish")
+    assert "the incident resolved" in " ".join(_flash(page))
+    assert page.get_by_test_id("review-state").inner_text() == "draft"
+
+
+def test_write_up_typed_survives_saving_a_finding_and_leaving_asks_first(
+        live_server, page, make_user, session):
+    incident = make_incident(session)
+    _sign_in(page, live_server, make_user("reviewer"))
+    page.goto(f"{live_server}/incidents/{incident.id}/review#write-up")
+    page.locator("#markdown").fill("")
+    page.locator("#markdown").press_sequentially("The canary saw 1% of EU traffic.")
+    _step(page, "Station walk")
+    row = page.get_by_test_id(f"station-{line.stations(session=session)[1].id}")
+    row.locator("summary").click()
+    row.locator("textarea[name=note]").fill("No EU shard in the canary.")
+    row.locator("text=Save finding").click()
+    page.wait_for_url("**/review#station-walk")
+    assert "Finding saved." in _flash(page)
+
+    _step(page, "Write-up")
+    assert page.locator("#markdown").input_value() == "The canary saw 1% of EU traffic."
+    assert page.get_by_test_id("draft-restored").is_visible()
+    assert service.find(session=session, incident_id=incident.id).markdown == ""
+
+    # Leaving with the text still unsaved asks first; staying keeps it.
+    asked = []
+    page.on("dialog", lambda dialog: asked.append(dialog.type))
+    page.click("text=Revision history")
+    page.wait_for_function("document.readyState === 'complete'")
+    assert asked == ["beforeunload"]
+    page.dialogs.clear()  # dismissed: the tab stays on the review
+    assert page.locator("#markdown").input_value() == "The canary saw 1% of EU traffic."
+
+    page.click("text=Save write-up")
+    page.wait_for_url("**/review#write-up")
+    session.expire_all()
+    assert service.find(session=session, incident_id=incident.id).markdown == (
+        "The canary saw 1% of EU traffic.")
+    assert page.get_by_test_id("draft-restored").is_hidden()
+    page.click("text=Revision history")
+    page.wait_for_url("**/review/revisions")
+    assert asked == ["beforeunload"]  # saved: nothing to ask about
+
+
+def test_recurrence_is_confirmed_after_a_step_that_says_what_changes_and_can_be_undone(
+        live_server, page, make_user, session):
+    from tests.test_recurrence_web import pair
+
+    earlier, current, item = pair(session)
+    _sign_in(page, live_server, make_user("reviewer"))
+    page.goto(f"{live_server}/incidents/{current.id}/review#prevention")
+    page.click("text=Confirm recurrence…")
+    page.wait_for_url("**/recurrences/confirm?**")
+    assert "Contract test" in page.get_by_test_id("escaping").inner_text()
+    session.expire_all()
+    assert service.find(session=session, incident_id=current.id) is None  # nothing yet
+    page.get_by_test_id("confirm").click()
+    page.wait_for_url("**/review#prevention")
+    assert any("Marked escaped" in text for text in _flash(page))
+    links = page.get_by_test_id("recurrence-links")
+    assert f"#{earlier.id}" in links.inner_text()
+    links.get_by_test_id("undo-recurrence").click()
+    page.wait_for_url("**/review#prevention")
+    assert any("No longer escaped: “Contract test”" in text for text in _flash(page))
+    assert "None yet." in page.get_by_test_id("recurrence-links").inner_text()
+    session.expire_all()
+    assert session.get(type(item), item.id).escaped_at is None
+
+
+def test_flags_are_marked_in_the_text_and_the_gate_leads_to_each_fix(live_server, page,
+                                                                     make_user, session):
+    incident = make_incident(session)
+    _sign_in(page, live_server, make_user("reviewer"))
+    page.goto(f"{live_server}/incidents/{incident.id}/review#write-up")
+    assert "last saved text" in page.get_by_test_id("flags-explained").inner_text()
+    page.locator("#markdown").fill("## Summary\n\nThe deploy went out. Bob forgot to run the "
+                                   "contract test.")
+    live = page.get_by_test_id("live-flags").locator("li", has_text="Bob forgot to")
+    live.wait_for()
+    assert live.locator("mark.phrase").inner_text() == "“Bob forgot to”"
+    assert live.locator(".rule").inner_text().strip() == "· rule: Forgetting"
+    marked = page.get_by_test_id("live-marked")
+    assert marked.locator("mark").inner_text() == "Bob forgot to"
+    assert marked.inner_text().startswith("## Summary\n\nThe deploy went out. Bob forgot to run")
+    page.click("text=Save write-up")
+    page.wait_for_url("**/review#write-up")
+    assert page.get_by_test_id("saved-marked").locator("mark.open").inner_text() == (
+        "Bob forgot to")
+
+    page.locator("#write-up").get_by_test_id("step-next").click()
+    assert page.locator("#station-walk").is_visible() and page.locator("#write-up").is_hidden()
+    page.locator("#station-walk").get_by_test_id("step-back").click()
+    assert page.locator("#write-up").is_visible()
+
+    _step(page, "Publish")
+    publish = page.get_by_test_id("publish")
+    assert "primary" not in (publish.get_attribute("class") or "")
+    gate = page.get_by_test_id("gate")
+    gate.locator("a[data-fix=structural_prevention_item]").click()
+    assert page.locator("#prevention").is_visible() and page.url.endswith("#prevention")
+    _step(page, "Publish")
+    gate.locator("a[data-fix=blame_flags]").click()
+    assert page.locator("#write-up").is_visible()
+    _step(page, "Publish")
+    gate.locator("a[data-fix=defect_class]").click()
+    assert page.locator("#defect_class").is_visible()
 
 
 def test_advice_kind_shows_a_nudge_toward_a_structural_kind(live_server, page, make_user,

@@ -119,6 +119,63 @@ def test_dedup_key_and_writeup_are_evidence(session):
     assert len(found) == 2
 
 
+def test_the_write_up_templates_headings_are_not_evidence(session):
+    from incidents.review.service import SKELETON
+    skeleton = SKELETON.replace("\n\n\n", "\n\n{}\n\n")
+    earlier = make_incident(session, "Search index stale", 30, service_name="search",
+                            writeup=skeleton.format("Index job stalled.", "Old results.",
+                                                    "Noticed by a user.", "No freshness alert."))
+    current = make_incident(session, "Checkout 500s", 1, service_name="search",
+                            writeup=skeleton.format("Payment client upgrade.", "Failed orders.",
+                                                    "Paged at once.", "No contract test."),
+                            resolve=False)
+    assert ranked(session, current) == []
+    assert {"summary", "impact", "timeline", "narrative", "contributing",
+            "factors"} <= service.TEMPLATE_WORDS
+    assert service.words("Contributing factors: the broker") - service.TEMPLATE_WORDS == {
+        "broker"}
+    assert earlier.id  # suggested only on what the write-ups say
+
+
+def _recurrence_with_escape(session):
+    earlier = make_incident(session, "Checkout 500s", 60, service_name="checkout")
+    item = _done_item(session, earlier, "detect", 30, title="Contract test")
+    current = make_incident(session, "Checkout 500s again", 10, service_name="checkout")
+    service.confirm(session=session, incident_id=current.id, earlier_id=earlier.id)
+    assert item.escaped_by_incident_id == current.id
+    return earlier, current, item
+
+
+def test_undo_a_recurrence_is_audited_and_the_item_is_no_longer_escaped(session):
+    earlier, current, item = _recurrence_with_escape(session)
+    undone = service.undo(session=session, incident_id=current.id, earlier_id=earlier.id,
+                          actor_label="alice")
+    assert [i.id for i in undone.released] == [item.id] and undone.moved == []
+    assert item.escaped_at is None and item.escaped_by_incident_id is None
+    assert item.outcome_at(utcnow(), 90, guard_verified=True) == "watching"
+    assert service.links_for(session=session, incident_id=current.id) == []
+    actions = {e.action: e for e in session.scalars(select(AuditEntry))}
+    assert actions["recurrence.undone"].entity_id == current.id
+    assert actions["recurrence.undone"].detail["of"] == earlier.id
+    assert actions["prevention.escape_undone"].entity_id == item.id
+    # Suggested again, and confirming again marks it escaped again.
+    assert earlier.id in dict(ranked(session, current))
+    again = service.confirm(session=session, incident_id=current.id, earlier_id=earlier.id)
+    assert [i.id for i in again.escaped] == [item.id]
+    with pytest.raises(NotFound):
+        service.undo(session=session, incident_id=earlier.id, earlier_id=current.id)
+
+
+def test_undo_leaves_the_item_escaped_by_another_recurrence_that_shows_it(session):
+    earlier, current, item = _recurrence_with_escape(session)
+    later = make_incident(session, "Checkout 500s a third time", 3, service_name="checkout")
+    assert service.confirm(session=session, incident_id=later.id,
+                           earlier_id=earlier.id).escaped == []  # already escaped
+    undone = service.undo(session=session, incident_id=current.id, earlier_id=earlier.id)
+    assert undone.released == [] and [i.id for i in undone.moved] == [item.id]
+    assert item.escaped_by_incident_id == later.id and item.escaped_at is not None
+
+
 def test_linked_and_dismissed_incidents_are_not_suggested_again(session, scene):
     current = scene["current"]
     service.confirm(session=session, incident_id=current.id, earlier_id=scene["fingerprint"].id)

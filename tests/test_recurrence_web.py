@@ -131,8 +131,59 @@ def test_partial_renders_confirm_and_dismiss_forms_for_the_review_page(app, make
         html = render_template("recurrence/_candidates.html", incident=current,
                                candidates=service.candidates(session=db,
                                                              incident_id=current.id))
-    assert f'action="/incidents/{current.id}/recurrences"' in html
+    step = f"/incidents/{current.id}/recurrences/confirm?of={earlier.id}&amp;back=review"
+    assert f'href="{step}"' in html
     assert f'action="/incidents/{current.id}/recurrences/dismissals"' in html
-    assert f'name="of" value="{earlier.id}"' in html and 'name="csrf_token"' in html
+    assert 'name="csrf_token"' in html
     assert 'name="back" value="review"' in html
     assert session.scalars(select(PreventionItem)).one().escaped_at is None
+
+
+def test_api_undoes_a_recurrence_and_the_item_is_no_longer_escaped(api, api_reader, session):
+    earlier, current, item = pair(session)
+    api.post(f"/api/v1/incidents/{current.id}/recurrences", json={"of": earlier.id})
+    url = f"/api/v1/incidents/{current.id}/recurrences/{earlier.id}"
+    assert api_reader.delete(url).status_code == 403
+    undone = api.delete(url)
+    assert undone.status_code == 200, undone.json
+    assert undone.json == {"incident_id": current.id, "earlier_incident_id": earlier.id,
+                           "no_longer_escaped_item_ids": [item.id],
+                           "escaped_by_another_item_ids": []}
+    assert api.get(f"/api/v1/prevention-items/{item.id}").json["escaped_by_incident_id"] is None
+    assert api.get(f"/api/v1/incidents/{current.id}/recurrences").json["items"] == []
+    again = api.delete(url)
+    assert again.status_code == 404 and "not a confirmed recurrence" in again.json["error"]
+
+
+def test_confirm_step_shows_what_will_be_escaped_before_anything_changes(auth, client,
+                                                                         session):
+    earlier, current, item = pair(session)
+    auth.login_as("reviewer")
+    html = client.get(f"/incidents/{current.id}/recurrences").get_data(as_text=True)
+    step = f"/incidents/{current.id}/recurrences/confirm?of={earlier.id}&amp;back=page"
+    assert step in html
+    page = client.get(step.replace("&amp;", "&"))
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert 'data-testid="escaping"' in html and "Contract test" in html
+    assert f'name="of" value="{earlier.id}"' in html
+    session.expire_all()
+    assert session.get(PreventionItem, item.id).escaped_at is None
+    assert session.scalars(select(RecurrenceLink)).all() == []
+    assert client.get(f"/incidents/{current.id}/recurrences/confirm").status_code == 400
+    assert client.get(f"/incidents/{current.id}/recurrences/confirm?of=999").status_code == 404
+
+
+def test_undo_from_the_page_puts_the_item_back(auth, client, session):
+    earlier, current, item = pair(session)
+    auth.login_as("reviewer")
+    client.post(f"/incidents/{current.id}/recurrences", data={"of": earlier.id})
+    response = client.post(f"/incidents/{current.id}/recurrences/{earlier.id}/undo",
+                           data={"back": "page"}, follow_redirects=True)
+    html = response.get_data(as_text=True)
+    assert "no longer a recurrence" in html and "No longer escaped: “Contract test”" in html
+    session.expire_all()
+    assert session.get(PreventionItem, item.id).escaped_at is None
+    missing = client.post(f"/incidents/{current.id}/recurrences/{earlier.id}/undo",
+                          follow_redirects=True)
+    assert "not a confirmed recurrence" in missing.get_data(as_text=True)

@@ -2,8 +2,10 @@
 
 import pytest
 
+from incidents.incident import service as incidents
 from incidents.line import service as line
-from tests.test_review_support import make_incident, structural_item
+from incidents.review import service
+from tests.test_review_support import make_incident, make_publishable, structural_item
 
 
 @pytest.fixture
@@ -125,6 +127,26 @@ def test_link_prevention_item_and_weak_items_say_why(api, url, session):
     assert api.post(url + "/prevention-items", json={}).status_code == 400
     items = api.get(url).json["prevention_items"]
     assert {i["id"] for i in items} == {strong.id, weak.id}
+
+
+def test_publish_refused_while_the_incident_is_open(api, session):
+    incident = incidents.declare(session=session, title="Checkout 500s, still firing",
+                                 service="checkout")
+    session.commit()
+    url = f"/api/v1/incidents/{incident.id}/review"
+    review = service.start(session=session, incident_id=incident.id)
+    make_publishable(session, review)
+    assert api.get(url).json["missing"] == ["incident_resolved"]
+    refused = api.post(url + "/publish")
+    assert refused.status_code == 422
+    assert refused.json["missing"] == ["incident_resolved"]
+    assert "the incident resolved" in refused.json["error"]
+    assert api.get(url).json["state"] == "draft"
+
+    incidents.resolve(session=session, incident=incident)
+    session.commit()
+    published = api.post(url + "/publish")
+    assert published.status_code == 200 and published.json["state"] == "published"
 
 
 def test_publish_refused_with_each_missing_piece_then_published(api, url, session):

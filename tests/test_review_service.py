@@ -7,6 +7,7 @@ from sqlalchemy import func, select
 
 from incidents.appdb import new_session
 from incidents.errors import InvalidInput, NotFound, Refused
+from incidents.incident import service as incidents
 from incidents.line import service as line
 from incidents.review import service
 from incidents.review.models import Review, ReviewRevision, ReviewState, StationFinding
@@ -161,6 +162,17 @@ def test_finding_rejects_bad_reason_unknown_and_removed_station(session, review)
         service.set_finding(session=session, review=review,
                             station_id=line.stations(session=session)[0].id,
                             reason="no_check", note="n" * (service.MAX_NOTE + 1))
+
+
+def test_publish_refused_while_the_incident_is_open(session, app):
+    incident = incidents.declare(session=session, title="Checkout 500s, still firing")
+    review = make_publishable(session, service.start(session=session, incident_id=incident.id))
+    with pytest.raises(Refused) as refused:
+        service.publish(session=session, review=review)
+    assert refused.value.extra["missing"] == ["incident_resolved"]
+    assert review.state == ReviewState.DRAFT
+    incidents.resolve(session=session, incident=incident)
+    assert service.publish(session=session, review=review).state == ReviewState.PUBLISHED
 
 
 def test_gate_names_every_missing_piece_of_an_empty_review(session, review):

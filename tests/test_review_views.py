@@ -61,7 +61,19 @@ def test_reviewer_opens_the_five_steps_with_times_computed(auth, client, page_ur
     assert "Incident declared" in html  # the timeline
     assert "CI unit tests" in html  # the station walk
     assert "## Summary" in html  # a skeleton to start from
-    assert _review(session, incident) is not None
+
+
+def test_opening_the_review_page_leaves_no_review_row(auth, client, page_url, session,
+                                                     incident):
+    auth.login_as("reviewer")
+    for _ in range(2):
+        assert client.get(page_url).status_code == 200
+    assert _review(session, incident) is None
+    response = client.post(page_url, data={"markdown": "First words.", "defect_class": "",
+                                           "revision": "0", "step": "write-up"})
+    assert response.status_code == 302
+    saved = _review(session, incident)
+    assert saved is not None and saved.revision == 1 and saved.markdown == "First words."
 
 
 def test_unknown_incident_is_404(auth, client):
@@ -116,7 +128,7 @@ def test_stale_save_keeps_my_text_and_shows_theirs_side_by_side(auth, client, pa
                                                                 session, incident):
     auth.login_as("reviewer")
     client.get(page_url)
-    review = _review(session, incident)
+    review = service.start(session=session, incident_id=incident.id)  # their first save
     service.save(session=session, review=review, base_revision=0,
                  markdown="Their paragraph about the alert routing.")
     session.commit()
@@ -184,7 +196,7 @@ def test_station_walk_rejects_bad_input(auth, client, page_url, session, inciden
     auth.login_as("reviewer")
     response = client.post(page_url + "/findings", data=data, follow_redirects=True)
     assert "Choose the station" in response.get_data(as_text=True)
-    assert _review(session, incident).findings == []
+    assert _review(session, incident) is None  # nothing saved, not even an empty review
 
 
 def test_finding_for_unknown_station_is_explained(auth, client, page_url):
@@ -215,7 +227,7 @@ def test_publish_refused_in_the_browser_names_each_missing_piece(auth, client, p
     assert "cannot be published yet" in html
     for text in ("station finding", "a defect class", "structural prevention item"):
         assert text in html
-    assert _review(session, incident).state == "draft"
+    assert _review(session, incident) is None  # refused: nothing written
 
 
 def test_each_gate_condition_blocks_publishing_in_the_browser(auth, client, page_url,

@@ -496,18 +496,27 @@ def history(*, session: Session, item_id: int):
     return audit.history(session=session, entity_type="prevention_item", entity_id=item_id)
 
 
-def mark_escaped(*, session: Session, earlier_incident_id: int, incident: Incident,
-                 actor: User | None = None, now: datetime | None = None) -> list[PreventionItem]:
-    """Mark escaped the structural items of the earlier incident that were done before
-    `incident` started: the poka-yoke was in place and the defect came back anyway."""
-    items = list(session.scalars(
+def escapable(*, session: Session, earlier_incident_id: int,
+              incident: Incident) -> list[PreventionItem]:
+    """The structural items of the earlier incident done before `incident` started, not yet
+    escaped: what confirming `incident` as its recurrence marks escaped."""
+    return list(session.scalars(
         select(PreventionItem)
         .join(PreventionLink, PreventionLink.prevention_item_id == PreventionItem.id)
         .where(PreventionLink.incident_id == earlier_incident_id, structural_clause(),
                PreventionItem.status == PreventionStatus.DONE,
                PreventionItem.completed_at < incident.started_at,
                PreventionItem.escaped_at.is_(None))
+        .order_by(PreventionItem.id)
     ))
+
+
+def mark_escaped(*, session: Session, earlier_incident_id: int, incident: Incident,
+                 actor: User | None = None, now: datetime | None = None) -> list[PreventionItem]:
+    """Mark escaped the structural items of the earlier incident that were done before
+    `incident` started: the poka-yoke was in place and the defect came back anyway."""
+    items = escapable(session=session, earlier_incident_id=earlier_incident_id,
+                      incident=incident)
     for item in items:
         item.escaped_at = now or utcnow()
         item.escaped_by_incident_id = incident.id

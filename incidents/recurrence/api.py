@@ -54,6 +54,18 @@ class ConfirmedOut(ma.Schema):
 _an_id = ma.validate.Range(min=1, max=MAX_ID)
 
 
+class UndoneOut(ma.Schema):
+    """What undoing a recurrence changed: the items no longer escaped, and the items still
+    escaped because another confirmed recurrence shows it."""
+
+    incident_id = ma.fields.Integer(required=True)
+    earlier_incident_id = ma.fields.Integer(required=True)
+    no_longer_escaped_item_ids = ma.fields.Function(
+        lambda u: [item.id for item in u.released], required=True)
+    escaped_by_another_item_ids = ma.fields.Function(
+        lambda u: [item.id for item in u.moved], required=True)
+
+
 class RecurrenceCreate(ma.Schema):
     of = ma.fields.Integer(required=True, validate=_an_id,
                            metadata={"description": "The earlier incident's id"})
@@ -114,3 +126,19 @@ def confirm_recurrence(data, incident_id):
                                 actor_label=token_label())
     session.commit()
     return confirmed, (201 if confirmed.created else 200)
+
+
+@blp.route("/incidents/<int:incident_id>/recurrences/<int:earlier_id>", methods=["DELETE"])
+@secured(blp, Scope.API_WRITE, 404)
+@blp.response(200, UndoneOut)
+def undo_recurrence(incident_id, earlier_id):
+    """Take back a confirmed recurrence (audited); 404 when there is none.
+
+    The prevention items it marked escaped are decided again from the recurrences still
+    confirmed: no longer escaped, or escaped by the first later recurrence that shows it.
+    """
+    session = get_session()
+    undone = service.undo(session=session, incident_id=incident_id, earlier_id=earlier_id,
+                          actor_label=token_label())
+    session.commit()
+    return undone

@@ -24,9 +24,10 @@ from incidents.incident import service as incidents
 from incidents.incident.models import Incident
 from incidents.line.models import Station
 from incidents.prevention import service as prevention
-from incidents.prevention.models import PreventionItem
+from incidents.prevention.models import PreventionItem, PreventionLink, PreventionStatus
 from incidents.recurrence.models import DismissedCandidate, RecurrenceLink
 from incidents.review.models import Review, StationFinding
+from incidents.review.service import SKELETON
 from incidents.timeline.models import TimelineEvent
 
 # Per-signal caps: enough to find the defect's earlier shapes, small enough to stay fast.
@@ -59,6 +60,11 @@ def words(text: str | None) -> set[str]:
     """The meaningful words of a text, lower-cased, for overlap scoring."""
     found = _WORD.findall((text or "").lower())
     return {w for w in found if len(w) > 2 and w not in STOPWORDS}
+
+
+# The write-up skeleton's headings (Summary, Impact, …) are in every write-up: two reviews
+# sharing them are not alike.
+TEMPLATE_WORDS = frozenset(words(SKELETON))
 
 
 def similarity(a: set[str], b: set[str]) -> float:
@@ -149,7 +155,7 @@ def _score_text(session: Session, incident: Incident, review: Review | None,
     if not pool:
         return {}
     title = words(incident.title)
-    text = words(incident.description) | words(review.markdown if review else "")
+    text = _text_words(incident.description, review.markdown if review else "")
     rows = session.execute(
         select(Incident.id, Incident.started_at, Incident.title, Incident.description,
                func.substr(Review.markdown, 1, WRITEUP_CHARS))
@@ -163,10 +169,14 @@ def _score_text(session: Session, incident: Incident, review: Review | None,
         if title_score >= MIN_TITLE_SIMILARITY:
             scores[other_id].add(WEIGHTS["title"] * title_score,
                                  "similar title: " + ", ".join(sorted(shared)[:6]))
-        text_score = similarity(text, words(description) | words(markdown))
+        text_score = similarity(text, _text_words(description, markdown))
         if text_score >= MIN_TEXT_SIMILARITY:
             scores[other_id].add(WEIGHTS["text"] * text_score, "similar write-up")
     return started
+
+
+def _text_words(description: str | None, markdown: str | None) -> set[str]:
+    return (words(description) | words(markdown)) - TEMPLATE_WORDS
 
 
 def _ranked(session: Session, scores: dict[int, _Scores], started: dict[int, datetime],
@@ -264,3 +274,77 @@ def links_for(*, session: Session, incident_id: int) -> list[RecurrenceLink]:
         .options(selectinload(RecurrenceLink.incident),
                  selectinload(RecurrenceLink.earlier_incident))
         .order_by(RecurrenceLink.created_at, RecurrenceLink.id)))
+
+
+def would_escape(*, session: Session, incident_id: int, earlier_id: int) -> list[PreventionItem]:
+    """The items confirming this recurrence would mark escaped (shown before confirming)."""
+    incident = incidents.get(session=session, incident_id=incident_id)
+    return prevention.escapable(session=session, earlier_incident_id=earlier_id,
+                                incident=incident)
+
+
+def link(*, session: Session, incident_id: int, earlier_id: int) -> RecurrenceLink:
+    found = session.scalar(select(RecurrenceLink).where(
+        RecurrenceLink.incident_id == incident_id,
+        RecurrenceLink.earlier_incident_id == earlier_id))
+    if found is None:
+        raise NotFound(f"#{incident_id} is not a confirmed recurrence of #{earlier_id}")
+    return found
+
+
+@dataclass
+class Undone:
+    incident_id: int
+    earlier_incident_id: int
+    released: list[PreventionItem]  # no longer escaped
+    moved: list[PreventionItem]  # escaped still, by another confirmed recurrence
+
+
+def undo(*, session: Session, incident_id: int, earlier_id: int, actor: User | None = None,
+         actor_label: str = "") -> Undone:
+    """Take back a confirmed recurrence, audited; the items it marked escaped are decided
+    again from the recurrences still confirmed."""
+    found = link(session=session, incident_id=incident_id, earlier_id=earlier_id)
+    session.delete(found)
+    session.flush()
+    audit.record(session=session, action="recurrence.undone", entity_type="incident",
+                 entity_id=incident_id, actor=actor, actor_label=actor_label, of=earlier_id)
+    released, moved = [], []
+    for item in session.scalars(select(PreventionItem).where(
+            PreventionItem.escaped_by_incident_id == incident_id).order_by(PreventionItem.id)):
+        first = _first_recurrence_after(session, item)
+        if first is None:
+            item.escaped_at, item.escaped_by_incident_id = None, None
+            released.append(item)
+            audit.record(session=session, action="prevention.escape_undone",
+                         entity_type="prevention_item", entity_id=item.id, actor=actor,
+                         actor_label=actor_label, incident_id=incident_id,
+                         earlier_incident_id=earlier_id)
+        elif first[0] != incident_id:
+            item.escaped_by_incident_id, item.escaped_at = first
+            moved.append(item)
+            audit.record(session=session, action="prevention.escaped",
+                         entity_type="prevention_item", entity_id=item.id, actor=actor,
+                         actor_label=actor_label, incident_id=first[0],
+                         earlier_incident_id=earlier_id)
+    session.flush()
+    return Undone(incident_id=incident_id, earlier_incident_id=earlier_id, released=released,
+                  moved=moved)
+
+
+def _first_recurrence_after(session: Session, item: PreventionItem):
+    """(incident id, confirmed at) of the first confirmed recurrence, of an incident the item
+    serves, that started after the item was done; None when no recurrence shows it escaped.
+    The same rule `prevention.escapable` applies when a recurrence is confirmed."""
+    if (item.status != PreventionStatus.DONE or item.completed_at is None
+            or not item.structural):
+        return None
+    row = session.execute(
+        select(Incident.id, RecurrenceLink.created_at)
+        .join(RecurrenceLink, RecurrenceLink.incident_id == Incident.id)
+        .join(PreventionLink,
+              PreventionLink.incident_id == RecurrenceLink.earlier_incident_id)
+        .where(PreventionLink.prevention_item_id == item.id,
+               Incident.started_at > item.completed_at)
+        .order_by(Incident.started_at, Incident.id).limit(1)).first()
+    return tuple(row) if row else None

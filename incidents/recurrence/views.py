@@ -27,7 +27,7 @@ bp = Blueprint("recurrence", __name__)
 def _back(incident_id: int):
     """Back to the review when the review pages exist, else to the recurrence page."""
     if request.form.get("back") == "review" and "review.edit" in current_app.view_functions:
-        return redirect(url_for("review.edit", incident_id=incident_id) + "#recurrence")
+        return redirect(url_for("review.edit", incident_id=incident_id) + "#prevention")
     return redirect(url_for("recurrence.candidates", incident_id=incident_id))
 
 
@@ -43,6 +43,29 @@ def candidates(incident_id: int):
         "recurrence/page.html", incident=incident,
         candidates=service.candidates(session=db, incident_id=incident_id, limit=10),
         links=service.links_for(session=db, incident_id=incident_id))
+
+
+@bp.route("/incidents/<int:incident_id>/recurrences/confirm")
+@role_required(Role.REVIEWER)
+def confirm_step(incident_id: int):
+    """The step before confirming: what the recurrence will change, and the button."""
+    earlier_id = request.args.get("of", type=int)
+    if earlier_id is None:
+        abort(400, "Name the earlier incident.")
+    db = get_session()
+    try:
+        incident = incidents.get(session=db, incident_id=incident_id)
+        earlier = incidents.get(session=db, incident_id=earlier_id)
+    except DomainError:
+        abort(404, "No such incident.")
+    reasons = next((c.reasons for c in service.candidates(session=db, incident_id=incident_id,
+                                                          limit=50)
+                    if c.incident.id == earlier_id), [])
+    return render_template(
+        "recurrence/confirm.html", incident=incident, earlier=earlier, reasons=reasons,
+        escaping=service.would_escape(session=db, incident_id=incident_id,
+                                      earlier_id=earlier_id),
+        back=request.args.get("back", "review"))
 
 
 @bp.route("/incidents/<int:incident_id>/recurrences", methods=["POST"])
@@ -84,4 +107,27 @@ def dismiss(incident_id: int):
         return _back(incident_id)
     db.commit()
     flash(f"#{candidate_id} will not be suggested again for #{incident_id}.", "ok")
+    return _back(incident_id)
+
+
+@bp.route("/incidents/<int:incident_id>/recurrences/<int:earlier_id>/undo", methods=["POST"])
+@role_required(Role.REVIEWER)
+def undo(incident_id: int, earlier_id: int):
+    db = get_session()
+    try:
+        undone = service.undo(session=db, incident_id=incident_id, earlier_id=earlier_id,
+                              actor=g.user)
+    except DomainError as exc:
+        db.rollback()
+        flash(exc.message, "error")
+        return _back(incident_id)
+    db.commit()
+    message = f"Undone: #{incident_id} is no longer a recurrence of #{earlier_id}."
+    if undone.released:
+        titles = ", ".join(f"“{item.title}”" for item in undone.released)
+        message += f" No longer escaped: {titles}."
+    if undone.moved:
+        titles = ", ".join(f"“{item.title}”" for item in undone.moved)
+        message += f" Still escaped, shown by another recurrence: {titles}."
+    flash(message, "ok")
     return _back(incident_id)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from markupsafe import Markup
+from markupsafe import Markup, escape
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
@@ -33,12 +33,19 @@ from incidents.review.models import (
     StationFinding,
 )
 
+# What a new write-up starts from. Its headings are in every write-up, so they say nothing
+# about which incidents are alike (recurrence leaves these words out of similarity).
+SKELETON = ("## Summary\n\n\n## Impact\n\n\n## Timeline narrative\n\n\n"
+            "## Contributing factors\n\n")
+
 MAX_MARKDOWN = 100_000
 MAX_NOTE = 5_000
 MAX_REASON = 2_000
 
 # What the publish gate asks for, by the code it names in `Refused.missing`.
 GATE = {
+    "incident_resolved": "the incident resolved: a review of an incident still open would miss "
+                         "how it ended",
     "station_finding": "at least one station finding: which station should have caught this, "
                        "and why it did not",
     "defect_class": "a defect class",
@@ -308,6 +315,26 @@ def open_flags(review: Review) -> list[ReviewFlag]:
     return [f for f in flags(review) if f.kept is None and f.flag.rule != "model"]
 
 
+def marked_writeup(review: Review) -> Markup | None:
+    """The saved write-up's source with each flagged phrase in <mark>, where it stands; None
+    when nothing in the write-up is flagged."""
+    spans = sorted((f for f in flags(review) if f.where == "write-up"),
+                   key=lambda f: f.flag.start)
+    if not spans:
+        return None
+    text, at, parts = review.markdown or "", 0, []
+    for item in spans:
+        if item.flag.start < at:
+            continue  # overlapping: the first one marks it
+        parts.append(escape(text[at:item.flag.start]))
+        parts.append(Markup('<mark class="{}" title="{}">{}</mark>').format(
+            "kept" if item.kept else "open", item.flag.label or item.flag.rule,
+            text[item.flag.start:item.flag.end]))
+        at = item.flag.end
+    parts.append(escape(text[at:]))
+    return Markup("").join(parts)
+
+
 def html(review: Review) -> Markup:
     """The write-up as safe HTML, as rendered when it was saved."""
     return Markup(review.html) if review.html is not None else render(review.markdown)
@@ -443,6 +470,8 @@ def missing_for_publish(*, session: Session, review: Review,
     `items` spares a query when the caller already holds the linked prevention items.
     """
     missing = []
+    if incidents.get(session=session, incident_id=review.incident_id).is_open:
+        missing.append("incident_resolved")
     if not review.findings:
         missing.append("station_finding")
     if review.defect_class is None:

@@ -48,8 +48,6 @@ from incidents.timeline import service as timeline
 
 bp = Blueprint("review", __name__)
 
-SKELETON = ("## Summary\n\n\n## Impact\n\n\n## Timeline narrative\n\n\n"
-            "## Contributing factors\n\n")
 
 
 def _context(review, **extra) -> dict:
@@ -67,6 +65,7 @@ def _context(review, **extra) -> dict:
         html=service.html(review),
         findings=service.findings(review),
         flags=service.flags(review),
+        marked_writeup=service.marked_writeup(review),
         items=items,
         weakness={item.id: service.weakness(item) for item in items},
         guards=guard_views.views_for(items),
@@ -84,12 +83,27 @@ def _context(review, **extra) -> dict:
     )
 
 
+def _gate_fixes(incident_id: int) -> dict:
+    """Where each missing piece of the gate is put right (a step of this page, or the incident)."""
+    def step(anchor: str, label: str) -> dict:
+        return {"href": "#" + anchor, "label": label}
+
+    return {
+        "incident_resolved": {"href": url_for("incidents.detail", incident_id=incident_id),
+                              "label": "resolve it on the incident's page"},
+        "station_finding": step("station-walk", "go to 3 · Station walk"),
+        "defect_class": step("station-walk", "choose it in 3 · Station walk"),
+        "structural_prevention_item": step("prevention", "go to 4 · Prevention"),
+        "blame_flags": step("write-up", "reword or keep them in 2 · Write-up"),
+    }
+
+
 def _editor_context(review, form: WriteUpForm | None = None, **extra) -> dict:
     db = get_session()
     stations = line.stations(session=db)
     if form is None:
         form = WriteUpForm(data={
-            "markdown": review.markdown or (SKELETON if review.revision == 0 else ""),
+            "markdown": review.markdown or (service.SKELETON if review.revision == 0 else ""),
             "defect_class": review.defect_class or "", "revision": review.revision})
     new_item = NewItemForm()
     new_item.station_id.choices = {"": "—", **{str(s.id): s.name for s in stations}}
@@ -101,8 +115,10 @@ def _editor_context(review, form: WriteUpForm | None = None, **extra) -> dict:
         linkable=service.linkable_items(session=db, review=review),
         new_item=new_item,
         candidates=recurrence.candidates(session=db, incident_id=review.incident_id),
+        links=recurrence.links_for(session=db, incident_id=review.incident_id),
         empty_form=EmptyForm(),
         advice_nudge=advice.NUDGE,
+        gate_fixes=_gate_fixes(review.incident_id),
         **extra,
     )
 
@@ -142,8 +158,8 @@ def edit(incident_id: int):
         if review.state != ReviewState.PUBLISHED:
             abort(403, "This review is not published yet; reviewers can open the draft.")
         return render_template("review/published.html", **_context(review))
-    review = _started(incident_id)
-    db.commit()
+    # A read stays a read: the review row is made by the first save, not by a visit.
+    review = service.get_or_new(session=db, incident_id=incident_id)
     if review.state == ReviewState.PUBLISHED:
         return render_template("review/published.html",
                                **_context(review, empty_form=EmptyForm()))
