@@ -9,4 +9,5 @@ HANDLER_MODULES = [
     "incidents.tracker.jobs",
     "slackbot.guard_requests",
     "slackbot.guard_notices",
+    "slackbot.review_requests",
 ]
