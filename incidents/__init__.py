@@ -129,6 +129,7 @@ def register_blueprints(app: Flask) -> None:
     from incidents.report.views import bp as report_views
     from incidents.review.api import blp as review_api
     from incidents.review.views import bp as review_views
+    from incidents.review.workflow_views import bp as review_flow_views
     from incidents.team.views import bp as team_views
     from incidents.timeline.api import blp as timeline_api
     from incidents.tracker.api import blp as tracker_api
@@ -137,7 +138,8 @@ def register_blueprints(app: Flask) -> None:
 
     for blueprint in (auth_views, incident_views, line_views, review_views, prevention_views,
                       recurrence_views, report_views, hooks_views, outbox_views,
-                      tracker_views, guard_views, changes_views, team_views):
+                      tracker_views, guard_views, changes_views, team_views,
+                      review_flow_views):
         app.register_blueprint(blueprint)
     outbox.load_handlers()  # what each kind of job is, for the pages that show dead ones
     # Machine endpoints authenticate with signatures (Slack) and tokens (API, hooks), not

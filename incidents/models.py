@@ -40,6 +40,7 @@ from incidents.review.models import (
     ReviewState,
     StationFinding,
 )
+from incidents.review.policy_models import Requirement, ReviewSettings
 from incidents.timeline.models import EventKind, TimelineEvent, TimelineEventRevision
 from incidents.tracker.models import IssueState, Tracker, TrackerLink, Vendor
 
@@ -49,8 +50,8 @@ __all__ = [
     "GuardConfirmation", "GuardRun", "GuardRunTest", "GuardSettings", "Incident", "IncidentChange",
     "IssueState", "JobState", "KeptBlameFlag", "LoginAttempt", "MissReason", "OutboxJob",
     "Outcome", "PagingSignal", "PreventionItem", "PreventionKind", "PreventionLink",
-    "PreventionStatus", "RecurrenceLink", "RejectedDelivery", "Review", "ReviewRevision",
-    "ReviewState", "Role", "Scope", "SenderSettings", "Severity", "Source", "Station",
-    "StationFinding", "Status", "Team", "TimelineEvent", "TimelineEventRevision", "Tracker",
-    "TrackerLink", "User", "Vendor",
+    "PreventionStatus", "RecurrenceLink", "RejectedDelivery", "Requirement", "Review",
+    "ReviewRevision", "ReviewSettings", "ReviewState", "Role", "Scope", "SenderSettings",
+    "Severity", "Source", "Station", "StationFinding", "Status", "Team", "TimelineEvent",
+    "TimelineEventRevision", "Tracker", "TrackerLink", "User", "Vendor",
 ]

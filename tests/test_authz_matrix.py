@@ -113,6 +113,14 @@ MATRIX: dict[str, Policy] = {
     "POST /incidents/<int:incident_id>/review/reopen": page("reviewer"),
     "GET /incidents/<int:incident_id>/review/revisions": page("reviewer"),
     "GET /incidents/<int:incident_id>/review/revisions/<int:number>": page("reviewer"),
+    # review policy, queue and sign-off (approving is for a signed-in reviewer, never a token)
+    "POST /incidents/<int:incident_id>/review/skip": page("reviewer"),
+    "POST /incidents/<int:incident_id>/review/unskip": page("reviewer"),
+    "POST /incidents/<int:incident_id>/review/send": page("reviewer"),
+    "POST /incidents/<int:incident_id>/review/approve": page("reviewer"),
+    "GET /reviews/queue": page("viewer"),
+    "GET /admin/review-policy": page("admin"),
+    "POST /admin/review-policy": page("admin"),
     # recurrence, prevention, report
     "GET /incidents/<int:incident_id>/recurrences": page("viewer"),
     "POST /incidents/<int:incident_id>/recurrences": page("reviewer"),

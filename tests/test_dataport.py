@@ -85,8 +85,12 @@ def fill_every_table(session: Session) -> None:
                                      dismissed_by_id=admin.id))
     review = m.Review(incident_id=first.id, state="published", markdown="# Summary\n" + odd,
                       defect_class="contract", revision=2, published_at=stamp,
-                      published_by_id=admin.id, updated_by_id=admin.id)
+                      published_by_id=admin.id, updated_by_id=admin.id,
+                      reviewer_id=admin.id, approved_by_id=admin.id, approved_revision=2,
+                      approved_at=stamp, skip_reason=odd, skipped_at=stamp)
     session.add(review)
+    session.add(m.ReviewSettings(id=1, sev3="required", sev4="optional", require_approval=True,
+                                 updated_at=stamp, updated_by_id=admin.id))
     session.flush()
     session.add(m.ReviewRevision(review_id=review.id, revision=1, markdown="draft",
                                  defect_class=None, state="draft", author_id=admin.id))

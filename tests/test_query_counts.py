@@ -87,3 +87,20 @@ def test_recurrence_report_page_query_count_does_not_grow_with_incidents(app, cl
     small = _statements(app, client, "/reports/recurrence")
     grow(LARGE - SMALL, 5)
     assert _statements(app, client, "/reports/recurrence") == small
+
+
+def test_resolved_incident_list_query_count_does_not_grow_with_incidents(app, client, auth,
+                                                                          grow):
+    auth.login_as("viewer")
+    grow(SMALL, 5)
+    small = _statements(app, client, "/incidents?show=resolved")
+    grow(LARGE - SMALL, 5)
+    assert _statements(app, client, "/incidents?show=resolved") == small
+
+
+def test_review_queue_query_count_does_not_grow_with_incidents(app, client, auth, grow):
+    auth.login_as("reviewer")
+    grow(SMALL, 5)
+    small = _statements(app, client, "/reviews/queue")
+    grow(LARGE - SMALL, 5)
+    assert _statements(app, client, "/reviews/queue") == small

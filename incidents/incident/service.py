@@ -290,6 +290,7 @@ class IncidentFilter:
     source: str | None = None
     team: str | None = None
     q: str | None = None
+    open: bool | None = None  # True: every status but resolved; False: resolved only
 
 
 def search(
@@ -306,6 +307,9 @@ def search(
         query = query.where(Incident.severity == parse_severity(filters.severity))
     if filters.service:
         query = query.where(Incident.service == filters.service)
+    if filters.open is not None:
+        query = query.where((Incident.status != Status.RESOLVED) if filters.open
+                            else (Incident.status == Status.RESOLVED))
     if filters.source:
         query = query.where(Incident.source == parse_choice(Source, filters.source, "source"))
     if filters.team:

@@ -38,6 +38,8 @@ from incidents.incident.forms import (
 )
 from incidents.incident.models import Incident, Severity, Source, Status
 from incidents.outbox import service as outbox
+from incidents.review import policy as review_policy
+from incidents.review import queue as review_queue
 from incidents.team import service as teams
 from incidents.timeline import service as timeline
 from incidents.timeline.models import TimelineEvent
@@ -45,6 +47,7 @@ from incidents.timeline.models import TimelineEvent
 bp = Blueprint("incidents", __name__)
 
 PAGE_SIZE = 50
+SHOW = ("open", "resolved")
 
 
 @bp.route("/")
@@ -56,11 +59,17 @@ def index():
 @login_required
 def list_incidents():
     args = request.args
+    status = args.get("status") or None
+    # Open and resolved incidents are two tabs; a status filter picks its own tab.
+    show = args.get("show") if args.get("show") in SHOW else "open"
+    if status:
+        show = "resolved" if status == Status.RESOLVED else "open"
     filters = service.IncidentFilter(
-        status=args.get("status") or None,
+        status=status,
         severity=args.get("severity") or None,
         service=args.get("service") or None,
         q=args.get("q") or None,
+        open=show == "open",
     )
     before = args.get("before", type=int)
     try:
@@ -69,9 +78,11 @@ def list_incidents():
     except DomainError as exc:
         flash(exc.message, "error")
         items, cursor = [], None
+    rules = review_policy.current(session=get_session())
     return render_template(
-        "incidents/list.html", incidents=items, cursor=cursor, filters=filters,
+        "incidents/list.html", incidents=items, cursor=cursor, filters=filters, show=show,
         quiet=staleness.quiet_among(session=get_session(), incidents_shown=items),
+        reviews=review_queue.standings(session=get_session(), rules=rules, incidents=items),
         statuses=list(Status), severities=list(Severity),
         services=service.services(session=get_session()),
     )

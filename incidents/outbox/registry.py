@@ -9,5 +9,6 @@ HANDLER_MODULES = [
     "incidents.tracker.jobs",
     "slackbot.guard_requests",
     "slackbot.guard_notices",
+    "slackbot.review_requests",
     "slackbot.links",
 ]

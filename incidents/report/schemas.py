@@ -45,6 +45,12 @@ class ReviewFigures(ma.Schema):
     median_time_to_prevent_s = Num(allow_none=True)
 
 
+class ReviewStandings(ma.Schema):
+    """Resolved incidents by where their review stands under the review policy."""
+
+    published, awaiting, optional, not_required, skipped = Int(), Int(), Int(), Int(), Int()
+
+
 class ChangeAttribution(ma.Schema):
     changes, unknown_changes = Int(), Int()
     unknown_share = Num(allow_none=True, metadata={"description": "Deployed changes of "
@@ -65,6 +71,7 @@ class ReportOut(ma.Schema):
     prevention = ma.fields.Nested(PreventionFigures, required=True)
     structural_share = Num(allow_none=True, required=True)
     reviews = ma.fields.Nested(ReviewFigures)
+    review_standings = ma.fields.Nested(ReviewStandings)
     guard_health_by_station = _rows("StationGuardHealth", station_id=Int(allow_none=True),
                                     station=Text(), done=Int(), **{
                                         h: Int() for h in ("alive", "failing", "stale",

@@ -38,6 +38,7 @@ from incidents.prevention.models import (
     PreventionStatus,
 )
 from incidents.recurrence.models import RecurrenceLink
+from incidents.report import review_policy
 from incidents.report.sql import dialect, grouped, month_of, seconds_between
 from incidents.review.models import Review, ReviewState, StationFinding
 from incidents.timeline.models import TimelineEvent
@@ -122,6 +123,7 @@ def recurrence_report(*, session: Session, filters: ReportFilter, now: datetime,
         **_guard_health(session, filters, now, watch_window_days),
         "structural_share": _rate(reviews["with_structural_item"], reviews["published"]),
         "reviews": reviews,
+        "review_standings": review_policy.standings(session=session, where=where),
         "by_month": _by_month(session, where, sql),
         "by_change_origin": by_origin,
         **per_change,

@@ -19,6 +19,8 @@ class ReviewState(StrEnum):
     DRAFT = "draft"
     IN_REVIEW = "in_review"
     PUBLISHED = "published"
+    # An optional review nobody will write, with the reason (incidents/review/policy.py).
+    SKIPPED = "skipped"
 
 
 class DefectClass(StrEnum):
@@ -67,8 +69,19 @@ class Review(Base):
     # `flask --app app reviews refresh`; reads compute them meanwhile.
     html: Mapped[str | None] = mapped_column(Text)
     blame_flags: Mapped[list | None] = mapped_column(JSON)
+    # Sign-off (incidents/review/signoff.py): who was asked to review it, and who approved
+    # which revision; an approval holds until the review is saved again.
+    reviewer_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    approved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    approved_revision: Mapped[int | None]
+    approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # A skipped review (state SKIPPED): why, by whom, when.
+    skip_reason: Mapped[str | None] = mapped_column(Text)
+    skipped_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    skipped_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     incident: Mapped[Incident] = relationship()
+    reviewer: Mapped[User | None] = relationship(foreign_keys=[reviewer_id])
     findings: Mapped[list[StationFinding]] = relationship(
         back_populates="review", cascade="all, delete-orphan"
     )

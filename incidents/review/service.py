@@ -22,6 +22,7 @@ from incidents.incident import service as incidents
 from incidents.line import service as line
 from incidents.prevention import service as prevention
 from incidents.prevention.models import PreventionItem, PreventionLink, PreventionStatus
+from incidents.review import signoff
 from incidents.review.markdown import render
 from incidents.review.models import (
     DefectClass,
@@ -52,6 +53,8 @@ GATE = {
     "structural_prevention_item": "a linked structural prevention item (eliminate, detect "
                                   "earlier, fail loudly or contain) that does not read as advice",
     "blame_flags": "every blame flag reworded or kept with a reason",
+    "approval": "an approval by a reviewer who wrote none of it (when the review policy asks "
+                "for sign-off)",
 }
 
 
@@ -482,6 +485,8 @@ def missing_for_publish(*, session: Session, review: Review,
         missing.append("structural_prevention_item")
     if open_flags(review):
         missing.append("blame_flags")
+    if signoff.approval_missing(session=session, review=review):
+        missing.append("approval")
     return missing
 
 
