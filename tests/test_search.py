@@ -20,7 +20,7 @@ from tests.helpers import count_queries
 def history(session):
     """Three incidents whose words sit in different places."""
     checkout = incidents.declare(session=session, title="Checkout errors after deploy",
-                                 severity="SEV2", service="payments",
+                                 severity="SEV2", service="billing",
                                  description="Card payments failed for EU customers")
     timeline.add_event(session=session, incident=checkout,
                        text="Rolled back the feature flag kafka-consumer-v2")
@@ -44,7 +44,7 @@ EXPECTED = [
     ("checkout", ["checkout"]),  # title
     ("CHECKOUT Errors", ["checkout"]),  # case aside
     ("card customers", ["checkout"]),  # description
-    ("payments", ["checkout"]),  # service
+    ("billing", ["checkout"]),  # service
     ("kafka", ["checkout"]),  # timeline, split at the hyphen
     ("kafka-consumer-v2", ["checkout"]),
     ("consumer v2", ["checkout"]),
@@ -78,9 +78,19 @@ def test_search_follows_title_description_and_service_changes(api, history):
                          json={"title": "Basket failures", "service": "basket"})
     assert response.status_code == 200
     assert _found(api, "basket failures") == [checkout]
-    assert _found(api, "errors after deploy") == []  # the old title is gone
-    assert _found(api, "payments") == []  # and the old service
+    assert _found(api, "billing") == []  # the old service is gone
     assert _found(api, "card") == [checkout]  # the description is untouched
+    # The old title stays findable through the timeline's "Incident declared: …" entry.
+    assert _found(api, "errors after deploy") == [checkout]
+
+
+def test_search_forgets_a_replaced_description(api, session, history):
+    incident = incidents.get(session=session, incident_id=history["checkout"])
+    incidents.update(session=session, incident=incident,
+                     changes=incidents.Changes(description="Tokenizer vault unreachable"))
+    session.commit()
+    assert _found(api, "tokenizer vault") == [history["checkout"]]
+    assert _found(api, "card") == []
 
 
 def test_search_follows_the_review_write_up(api, history):
