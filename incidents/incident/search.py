@@ -85,7 +85,13 @@ def matching(*, session: Session, q: str) -> ColumnElement[bool]:
 
 
 def _row(session: Session, incident_id: int) -> IncidentSearch:
-    """The incident's words, locked until commit so two writers cannot lose each other's."""
+    """The incident's words, locked until commit so two writers cannot lose each other's.
+
+    The incident's row is locked first, as every other write to an incident does (its UPDATE
+    comes before its timeline's INSERT): one order for everyone, so no deadlock.
+    """
+    session.execute(select(Incident.id).where(Incident.id == incident_id)
+                    .with_for_update(key_share=True))
     row = session.scalar(select(IncidentSearch).where(IncidentSearch.incident_id == incident_id)
                          .with_for_update().execution_options(populate_existing=True))
     if row is None:
