@@ -20,6 +20,7 @@ from tqdm import tqdm
 
 import incidents.models as m
 from incidents.auth.models import team_key
+from incidents.incident import search
 from incidents.line import service as line_service
 
 BATCH = 2_000
@@ -154,6 +155,9 @@ def seed(engine: Engine, *, incidents: int, big_timeline: int = BIG_TIMELINE, se
         conn.execute(insert(m.GuardRun.__table__), _guard_runs(rng, ids, team_ids, now,
                                                                incidents))
         _after_bulk_load(conn, keyed)
+    with Session(engine) as session:  # bulk rows bypass the services that keep search's words
+        search.rebuild(session=session, after_id=first_id - 1)
+        session.commit()
     step = max(1, incidents // 40)
     return Seeded(incidents=incidents, big_incident_id=big_id, big_events=big_timeline,
                   sample_incident_ids=list(range(first_id + step - 1, big_id, step))[:40])

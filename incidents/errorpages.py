@@ -56,6 +56,9 @@ def handle_http_exception(exc: HTTPException):
     response.status_code = exc.code or 500
     for name, value in ((getattr(exc, "data", None) or {}).get("headers") or {}).items():
         response.headers[name] = value
+    if exc.code == 401 and "WWW-Authenticate" not in response.headers:
+        # RFC 9110 wants every 401 to name a scheme; API tokens and hook tokens are bearer.
+        response.headers["WWW-Authenticate"] = "Bearer"
     return response
 
 

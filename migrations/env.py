@@ -8,6 +8,7 @@ from sqlalchemy import create_engine, pool
 
 from incidents import INSTANCE_PATH
 from incidents.config import default_database_url
+from incidents.incident.models import described_by_models
 from incidents.models import Base
 
 config = context.config
@@ -15,6 +16,11 @@ if config.config_file_name is not None and config.attributes.get("configure_logg
     fileConfig(config.config_file_name, disable_existing_loggers=False)
 
 target_metadata = Base.metadata
+
+
+def include_object(_object, name, type_, _reflected, _compare_to) -> bool:
+    # The search index each database keeps itself (FTS5 tables, a GIN expression index).
+    return described_by_models(name, type_)
 
 
 def database_url() -> str:
@@ -27,7 +33,7 @@ def database_url() -> str:
 
 def run_migrations_offline() -> None:
     context.configure(url=database_url(), target_metadata=target_metadata,
-                      literal_binds=True, render_as_batch=True)
+                      literal_binds=True, render_as_batch=True, include_object=include_object)
     with context.begin_transaction():
         context.run_migrations()
 
@@ -45,7 +51,8 @@ def run_migrations_online() -> None:
 def _run(connection) -> None:
     # Batch mode lets SQLite alter tables (it copies them), with the named constraints.
     context.configure(connection=connection, target_metadata=target_metadata,
-                      render_as_batch=True, compare_type=True)
+                      render_as_batch=True, compare_type=True,
+                      include_object=include_object)
     with context.begin_transaction():
         context.run_migrations()
 

@@ -4,7 +4,9 @@ import pytest
 from sqlalchemy import func, select
 
 from incidents.hooks import receive
-from incidents.inbox.models import RejectedDelivery
+from incidents.inbox.models import Delivery, RejectedDelivery
+from tests.conftest import GITHUB_SECRET
+from tests.helpers import github_delivery
 from tests.hooks_payloads import HookClient, am_alert, am_group, incidents, timeline
 
 
@@ -104,3 +106,63 @@ def test_the_settings_page_saves_the_stale_time_and_rule(client, auth, session):
         "grafana-enabled": "y", "grafana-default_severity": "SEV3",
         "grafana-resolve_stale": "y"})
     assert refused.status_code == 400
+
+
+# --- the signed code-host, tracker and CI hooks ----------------------------------------------
+
+GITHUB_STAR = {"action": "created", "repository": {"id": 1, "full_name": "acme/checkout"},
+               "sender": {"login": "octocat", "id": 1, "type": "User"}}
+
+
+def test_signed_hooks_log_their_refusals_with_status_and_reason(client, make_token, session):
+    client.post("/hooks/github", **github_delivery("star", GITHUB_STAR, secret="wrong"))
+    client.post("/hooks/github", **github_delivery("star", b"{not json", secret=GITHUB_SECRET))
+    client.post("/hooks/gitlab", data=b"{}", content_type="application/json",
+                headers={"X-Gitlab-Event": "Push Hook", "X-Gitlab-Token": "wrong"})
+    client.post("/hooks/jira", json={"webhookEvent": "jira:issue_updated"})
+    client.post("/hooks/linear", json={"type": "Issue"})
+    client.post("/hooks/ci", json={"run_id": "1"})
+    client.post("/hooks/changes", json={"repository": "acme/checkout"},
+                headers={"Authorization": f"Bearer {make_token('api:read')}"})
+    client.post("/hooks/changes", data=b"x" * (1024 * 1024 + 1),
+                content_type="application/json",
+                headers={"Authorization": f"Bearer {make_token('hooks')}"})
+
+    logged = _refused(session)
+
+    assert [(sender, status) for sender, status, _ in logged] == [
+        ("github", 401), ("github", 400), ("gitlab", 401), ("jira", 401), ("linear", 401),
+        ("ci", 401), ("changes", 403), ("changes", 413)]
+    assert "X-Hub-Signature-256 does not match" in logged[0][2]
+    assert "not valid JSON" in logged[1][2]
+    assert "X-Gitlab-Token" in logged[2][2]
+    assert all(reason for _, _, reason in logged)
+
+
+def test_a_signed_hooks_bad_body_leaves_no_delivery_recorded(client, session):
+    # A check_run without its check_run object: the consumer refuses it after the delivery
+    # was recorded in the same transaction; the refusal log's rollback undoes the record.
+    response = client.post("/hooks/github", **github_delivery(
+        "check_run", {"action": "completed"}, secret=GITHUB_SECRET))
+    assert response.status_code == 400
+    session.rollback()
+    assert session.scalar(select(func.count()).select_from(Delivery)) == 0
+    assert [(s, st) for s, st, _ in _refused(session)] == [("github", 400)]
+
+
+def test_the_delivery_log_page_shows_signed_hooks_accepted_and_refused(client, auth):
+    accepted = client.post("/hooks/github", **github_delivery("star", GITHUB_STAR,
+                                                              secret=GITHUB_SECRET))
+    assert accepted.status_code == 202
+    client.post("/hooks/linear", json={"type": "Issue"})
+    auth.login_as("admin")
+
+    page = client.get("/admin/paging").get_data(as_text=True)
+
+    assert 'data-testid="hook-url-github"' in page and "/hooks/github" in page
+    github_log = page.split('data-testid="deliveries-github"')[1].split("</ul>")[0]
+    assert "recorded" in github_log
+    linear_refused = page.split('data-testid="refused-linear"')[1].split("</ul>")[0]
+    assert "<strong>401</strong>" in linear_refused
+    for sender in ("gitlab", "jira", "ci", "changes"):
+        assert f'id="hook-{sender}"' in page

@@ -41,6 +41,16 @@ def test_incident_list_query_count_does_not_grow_with_incidents(app, client, aut
     assert _statements(app, client, "/incidents") == small
 
 
+def test_incident_search_query_count_does_not_grow_with_incidents(app, client, auth, grow):
+    auth.login_as("viewer")
+    grow(SMALL, 5)
+    path = "/incidents?q=checkout+latency"
+    small = _statements(app, client, path)
+    grow(LARGE - SMALL, 5)
+    assert _statements(app, client, path) == small
+    assert small == _statements(app, client, "/incidents")  # searching adds no statement
+
+
 def test_incident_page_query_count_does_not_grow_with_timeline_or_incidents(app, client, auth,
                                                                              grow):
     auth.login_as("responder")

@@ -15,6 +15,7 @@ from sqlalchemy import select
 
 from incidents import create_app
 from incidents.auth.models import ApiToken
+from incidents.incident import search
 from incidents.incident import service as incidents
 from incidents.line.models import Station
 from incidents.report.service import to_csv
@@ -59,7 +60,7 @@ def test_a_search_repeating_its_words_is_one_search_of_each(api, checkout):
 def test_a_search_word_is_cut_to_100_characters(api, checkout):
     response = api.get("/api/v1/incidents", query_string={"q": "checkout" + "x" * 100_000})
     assert response.status_code == 200 and response.get_json()["items"] == []
-    assert incidents.search_words("a" * 1000 + " b") == ["a" * 100, "b"]
+    assert search.search_words("a" * 1000 + " b") == ["a" * 100, "b"]
 
 
 # --- deeply nested JSON ----------------------------------------------------------------------

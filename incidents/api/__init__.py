@@ -13,7 +13,7 @@ from flask.json.provider import DefaultJSONProvider
 from flask_smorest import Api as SmorestApi
 from flask_smorest import Blueprint as SmorestBlueprint
 from webargs.flaskparser import FlaskParser, abort
-from werkzeug.exceptions import Forbidden, Unauthorized
+from werkzeug.exceptions import Forbidden, Unauthorized, UnsupportedMediaType
 
 from incidents.appdb import new_session
 from incidents.auth import service as auth
@@ -103,6 +103,21 @@ def next_url(cursor: int | None, param: str = "before") -> str | None:
     return public_url(request.endpoint, **(request.view_args or {}), **params)
 
 
+WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+def require_json_body() -> None:
+    """Refuse (415) a write whose body is not declared JSON.
+
+    Without it webargs reads such a body as absent, and the sender is told fields are
+    missing that it did send.
+    """
+    if request.method in WRITE_METHODS and not request.is_json and request.get_data(cache=True):
+        raise UnsupportedMediaType(
+            f"send the body as JSON with Content-Type: application/json "
+            f"(got {request.mimetype or 'no Content-Type'})")
+
+
 def current_token() -> ApiToken:
     return g.api_token
 
@@ -169,4 +184,12 @@ def init_app(app, blueprints) -> Api:
     api.spec.options["security"] = [{"bearerAuth": []}]
     for blueprint in blueprints:
         api.register_blueprint(blueprint)
+    names = {blueprint.name for blueprint in blueprints}
+
+    # Hooks read their raw bodies (some senders post forms or no type at all); /api/v1 is JSON.
+    @app.before_request
+    def _json_writes_only():
+        if request.blueprint in names and request.path.startswith("/api/"):
+            require_json_body()
+
     return api

@@ -29,7 +29,7 @@ def receive_changes():
 
 blp.route("/changes", methods=["POST"], endpoint="changes")(blp.alt_response(
     403, schema=ErrorSchema, description="The token lacks the hooks scope")(document(
-        receive_changes, summary="Changes hook",
+        receive_changes, sender=generic.NAME, summary="Changes hook",
         doc="A change merged or deployed, from any deploy tool or CI job; bearer token with the "
             "`hooks` scope. Unknown fields are refused. With `deployed_at` (and a production "
             "`environment`, the default) the change is deployed: it becomes a suspect of "

@@ -29,7 +29,7 @@ def receive_ci():
 
 
 blp.route("/ci", methods=["POST"], endpoint="ci")(document(
-    receive_ci, summary="CI run hook",
+    receive_ci, sender=SENDER, summary="CI run hook",
     doc="One completed run from any CI (bearer token with the `hooks` scope), optionally "
         "with a test summary. Runs are matched to guards by repository, name and branch. "
         "Unknown fields are refused. A repeat of the same (repository, name, run_id) answers "

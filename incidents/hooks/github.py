@@ -71,7 +71,7 @@ def receive_github():
 
 
 blp.route("/github", methods=["POST"], endpoint="github")(document(
-    receive_github, summary="GitHub hook",
+    receive_github, sender=SENDER, summary="GitHub hook",
     doc="Every GitHub event Linecheck uses, at one URL: `issues` (tracker sync), "
         "`check_run` and `workflow_run` (guard health), `pull_request`, "
         "`pull_request_review`, `push` and `deployment_status` (changes). Signed with "

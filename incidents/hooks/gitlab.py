@@ -65,7 +65,7 @@ def receive_gitlab():
 
 
 blp.route("/gitlab", methods=["POST"], endpoint="gitlab")(document(
-    receive_gitlab, summary="GitLab hook",
+    receive_gitlab, sender=SENDER, summary="GitLab hook",
     doc="Every GitLab event Linecheck uses, at one URL: pipeline and job events (guard "
         "health), merge request, push and deployment events (changes). Authenticated by "
         "`X-Gitlab-Token` = GITLAB_WEBHOOK_TOKEN; other events answer 202."))

@@ -31,7 +31,7 @@ def receive_jira():
 
 
 blp.route("/jira", methods=["POST"], endpoint="jira")(document(
-    receive_jira, summary="Jira hook",
+    receive_jira, sender=SENDER, summary="Jira hook",
     doc="Jira Cloud issue webhooks (`jira:issue_created`, `jira:issue_updated`, "
         "`jira:issue_deleted`) for tracker sync, signed with `X-Hub-Signature` under "
         "JIRA_WEBHOOK_SECRET. Other events answer 202."))

@@ -45,7 +45,7 @@ def receive_linear():
 
 
 blp.route("/linear", methods=["POST"], endpoint="linear")(document(
-    receive_linear, summary="Linear hook",
+    receive_linear, sender=SENDER, summary="Linear hook",
     doc="Linear data-change webhooks (`Issue` create, update, remove) for tracker sync, "
         "signed with `Linear-Signature` under LINEAR_WEBHOOK_SECRET; `webhookTimestamp` must be "
         "within a minute of now. Other types answer 202."))

@@ -20,6 +20,7 @@ from incidents.hooks.forms import (
     parse_service_teams,
 )
 from incidents.hooks.tools import registry
+from incidents.hooks.webhooks import SENDERS as SIGNED_SENDERS
 from incidents.inbox import service as inbox
 from incidents.links import public_url
 
@@ -46,11 +47,12 @@ def _form_for(name: str, *, submitted: bool = False) -> SenderSettingsForm:
 
 def _page(forms: dict[str, SenderSettingsForm], status: int = 200):
     db = get_session()
-    recent = {name: inbox.latest(session=db, sender=name, limit=5) for name in registry()}
-    refused = {name: receive.rejected(session=db, sender=name, limit=5) for name in registry()}
+    senders = [*registry(), *SIGNED_SENDERS]
+    recent = {name: inbox.latest(session=db, sender=name, limit=5) for name in senders}
+    refused = {name: receive.rejected(session=db, sender=name, limit=5) for name in senders}
     return render_template("hooks/settings.html", tools=registry(), forms=forms,
-                           recent=recent, refused=refused, test_form=TestEventForm(),
-                           public_url=public_url), status
+                           signed=SIGNED_SENDERS, recent=recent, refused=refused,
+                           test_form=TestEventForm(), public_url=public_url), status
 
 
 @bp.route("/admin/paging", methods=["GET"])

@@ -17,13 +17,19 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import wraps
 
 import marshmallow as ma
 from flask import jsonify
 
 from incidents.api import Blueprint, ErrorSchema
 from incidents.appdb import get_session
+from incidents.hooks import receive
 from incidents.inbox import service as inbox
+
+# Each sender (its route's endpoint too) and how the delivery log names it.
+SENDERS = {"github": "GitHub", "gitlab": "GitLab", "jira": "Jira", "linear": "Linear",
+           "ci": "Any CI (/hooks/ci)", "changes": "Changes (/hooks/changes)"}
 
 blp = Blueprint(
     "webhooks_api", __name__, url_prefix="/hooks",
@@ -84,12 +90,19 @@ class WebhookResult(ma.Schema):
     message = ma.fields.String(required=True)
 
 
-def document(view, *, summary: str, doc: str, schema: dict | None = None):
-    """The view with its request and answers in the OpenAPI document."""
-    view.__doc__ = f"{summary}\n\n{doc}"
+def document(view, *, sender: str, summary: str, doc: str, schema: dict | None = None):
+    """The view with its refusals logged for `sender` (the admin's delivery log), and its
+    request and answers in the OpenAPI document."""
+
+    @wraps(view)
+    def logged(*args, **kwargs):
+        with receive.rejections_logged(sender):
+            return view(*args, **kwargs)
+
+    logged.__doc__ = f"{summary}\n\n{doc}"
     documented = blp.doc(requestBody={"required": True, "content": {"application/json": {
         "schema": schema or {"type": "object", "description": "the sender's documented "
-                                                              "webhook payload"}}}})(view)
+                                                              "webhook payload"}}}})(logged)
     for code, text in ((200, "Applied, or a repeat of a delivery already applied"),
                        (202, "An event Linecheck does not use; recorded, nothing else written")):
         documented = blp.alt_response(code, schema=WebhookResult, description=text,

@@ -4,7 +4,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import DDL, ForeignKey, Index, String, Text, UniqueConstraint, event
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from incidents.db import Base, UTCDateTime, utcnow
@@ -103,3 +103,70 @@ class Incident(Base):
     @property
     def is_open(self) -> bool:
         return self.status != Status.RESOLVED
+
+
+class IncidentSearch(Base):
+    """The words search reads for one incident, written by incidents.incident.search.
+
+    Three sections, each distinct lower-case words separated by spaces: the incident's own
+    (title, description, service; replaced when they change), the review's write-up (replaced
+    on save) and the timeline's (added to, never taken from, like the timeline itself). The
+    database indexes them: a GIN index on PostgreSQL, an FTS5 table on SQLite (SEARCH_DDL).
+    """
+
+    __tablename__ = "incident_search"
+
+    incident_id: Mapped[int] = mapped_column(
+        ForeignKey("incidents.id", ondelete="CASCADE"), primary_key=True)
+    incident_terms: Mapped[str] = mapped_column(Text, default="")
+    review_terms: Mapped[str] = mapped_column(Text, default="")
+    timeline_terms: Mapped[str] = mapped_column(Text, default="")
+
+
+# The words as a tsvector, taken as they are (already lower-cased and split). A query must
+# spell this expression exactly as the index does for PostgreSQL to use the index.
+SEARCH_VECTOR = ("array_to_tsvector(array_remove(string_to_array("
+                 "incident_terms || ' ' || review_terms || ' ' || timeline_terms, ' '), ''))")
+SEARCH_FTS_TABLE = "incident_search_fts"
+_FTS_COLUMNS = "incident_terms, review_terms, timeline_terms"
+_FTS_NEW = "new.incident_terms, new.review_terms, new.timeline_terms"
+_FTS_OLD = "old.incident_terms, old.review_terms, old.timeline_terms"
+
+# The index each database keeps itself, beside the table (migration 0011 writes the same).
+SEARCH_DDL = {
+    "postgresql": [
+        f"CREATE INDEX ix_incident_search_terms ON incident_search USING gin ({SEARCH_VECTOR})",
+    ],
+    "sqlite": [
+        # External content: FTS5 keeps only the index; the words stay in incident_search.
+        f"CREATE VIRTUAL TABLE {SEARCH_FTS_TABLE} USING fts5({_FTS_COLUMNS}, "
+        "content='incident_search', content_rowid='incident_id', "
+        "tokenize='unicode61 remove_diacritics 0')",
+        f"CREATE TRIGGER incident_search_ai AFTER INSERT ON incident_search BEGIN "
+        f"INSERT INTO {SEARCH_FTS_TABLE}(rowid, {_FTS_COLUMNS}) "
+        f"VALUES (new.incident_id, {_FTS_NEW}); END",
+        f"CREATE TRIGGER incident_search_ad AFTER DELETE ON incident_search BEGIN "
+        f"INSERT INTO {SEARCH_FTS_TABLE}({SEARCH_FTS_TABLE}, rowid, {_FTS_COLUMNS}) "
+        f"VALUES ('delete', old.incident_id, {_FTS_OLD}); END",
+        f"CREATE TRIGGER incident_search_au AFTER UPDATE ON incident_search BEGIN "
+        f"INSERT INTO {SEARCH_FTS_TABLE}({SEARCH_FTS_TABLE}, rowid, {_FTS_COLUMNS}) "
+        f"VALUES ('delete', old.incident_id, {_FTS_OLD}); "
+        f"INSERT INTO {SEARCH_FTS_TABLE}(rowid, {_FTS_COLUMNS}) "
+        f"VALUES (new.incident_id, {_FTS_NEW}); END",
+    ],
+}
+
+for _dialect, _statements in SEARCH_DDL.items():
+    for _statement in _statements:
+        event.listen(IncidentSearch.__table__, "after_create",
+                     DDL(_statement).execute_if(dialect=_dialect))
+event.listen(IncidentSearch.__table__, "before_drop",
+             DDL(f"DROP TABLE IF EXISTS {SEARCH_FTS_TABLE}").execute_if(dialect="sqlite"))
+
+
+def described_by_models(name: str | None, type_: str) -> bool:
+    """False for what the database keeps beside the models (the search index), so schema
+    comparisons (Alembic's, the tests') leave it alone."""
+    if type_ == "table":
+        return not (name or "").startswith(SEARCH_FTS_TABLE)
+    return name != "ix_incident_search_terms"

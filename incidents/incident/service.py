@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from incidents.audit import service as audit
@@ -13,6 +13,7 @@ from incidents.auth import service as auth
 from incidents.auth.models import Team, User
 from incidents.db import as_utc, utcnow
 from incidents.errors import InvalidInput, NotFound, parse_choice
+from incidents.incident import search as search_index
 from incidents.incident.models import (
     ChangeOrigin,
     DetectionMethod,
@@ -26,10 +27,6 @@ from incidents.timeline import service as timeline
 from incidents.timeline.models import EventKind
 
 MAX_TITLE = 300
-# A search is a few words, each matched anywhere in title or service. Past these bounds a query
-# only grows (SQLite refuses an expression tree that deep; PostgreSQL scans for seconds).
-MAX_SEARCH_WORDS = 20
-MAX_SEARCH_WORD_LENGTH = 100
 
 # Jobs the Slack adapter carries out (slackbot/jobs.py); the domain only names them.
 OPEN_CHANNEL = "slack.channel"
@@ -122,6 +119,7 @@ def declare(
         author_name=who,
         source=str(incident.source),
     )
+    search_index.note_incident(session=session, incident=incident)
     audit.record(session=session, action="incident.declared", entity_type="incident",
                  entity_id=incident.id, actor=declared_by, actor_label=who)
     if slack_channel is not None:
@@ -226,6 +224,9 @@ def update(
 
     _check_times(incident)
     session.flush()
+    if changes.title is not None or changes.service is not None \
+            or changes.description is not None:
+        search_index.note_incident(session=session, incident=incident)
     if changed:
         entry = audit.record(session=session, action="incident.updated", entity_type="incident",
                              entity_id=incident.id, actor=actor, actor_label=who, **changed)
@@ -315,34 +316,13 @@ def search(
     if filters.team:
         query = query.join(Team, Incident.team_id == Team.id).where(Team.name == filters.team)
     if filters.q:
-        for word in search_words(filters.q):
-            pattern = f"%{_escape_like(word)}%"
-            query = query.where(
-                or_(Incident.title.ilike(pattern, escape="\\"),
-                    Incident.service.ilike(pattern, escape="\\"))
-            )
+        query = query.where(search_index.matching(session=session, q=filters.q))
     if before is not None:
         query = query.where(Incident.id < before)
     rows = list(session.scalars(query.limit(limit + 1)))
     if len(rows) > limit:
         return rows[:limit], rows[limit - 1].id
     return rows, None
-
-
-def search_words(q: str) -> list[str]:
-    """The distinct words of a search (case-insensitively), each cut to a useful length.
-
-    More than MAX_SEARCH_WORDS distinct words are refused: matching only some of them would
-    show incidents that do not match the search as if they did.
-    """
-    words = list(dict.fromkeys(word[:MAX_SEARCH_WORD_LENGTH].lower() for word in q.split()))
-    if len(words) > MAX_SEARCH_WORDS:
-        raise InvalidInput(f"search for at most {MAX_SEARCH_WORDS} different words", field="q")
-    return words
-
-
-def _escape_like(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def services(*, session: Session) -> list[str]:

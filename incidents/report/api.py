@@ -32,7 +32,8 @@ def csv_response(report: dict) -> Response:
 @blp.arguments(ReportArgs, location="query")
 @blp.response(200, ReportOut)
 # The same figures as CSV with format=csv; listing both types replaces the generated content.
-@blp.doc(responses={"200": {"content": {"application/json": {"schema": ReportOut},
+@blp.doc(responses={"200": {"description": "The report, as JSON or (format=csv) as CSV",
+                            "content": {"application/json": {"schema": ReportOut},
                                         "text/csv": {"schema": {"type": "string"}}}}})
 def recurrence_report(args):
     """Where the line leaks, which defect classes recur, whether prevention gets done and holds.

@@ -18,6 +18,7 @@ from incidents.auth.models import User
 from incidents.blame import advice, guard
 from incidents.db import utcnow
 from incidents.errors import Conflict, InvalidInput, NotFound, Refused, parse_choice
+from incidents.incident import search
 from incidents.incident import service as incidents
 from incidents.line import service as line
 from incidents.prevention import service as prevention
@@ -178,6 +179,9 @@ def _write(session: Session, review: Review, base_revision: int, author: User | 
     except IntegrityError:
         # The unique (review, revision) backs the conditional update up.
         raise StaleReview(review, base_revision) from None
+    if "markdown" in values:
+        search.note_review(session=session, incident_id=review.incident_id,
+                           markdown=review.markdown)
     return review
 
 

@@ -11,6 +11,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from incidents.auth.models import User
 from incidents.db import as_utc, utcnow
 from incidents.errors import InvalidInput, NotFound, Refused, parse_choice
+from incidents.incident import search
 from incidents.incident.models import Incident
 from incidents.once import insert_once
 from incidents.timeline.models import EventKind, TimelineEvent, TimelineEventRevision
@@ -52,6 +53,8 @@ def add_event(
     event_id = session.scalar(_insert(session, once=external_key is not None), values)
     if event_id is None:
         return None
+    search.note_timeline(session=session, incident_id=values["incident_id"],
+                         texts=[values["text"]])
     event = TimelineEvent(id=event_id, **values)
     # The row is written: the object joins the session as loaded, not as new.
     make_transient_to_detached(event)
@@ -67,7 +70,11 @@ def add_events(*, session: Session, incident: Incident, events: list[dict]) -> i
     if not events:
         return 0
     rows = [_row(incident, **event) for event in events]
-    return len(session.execute(_insert(session, once=True), rows).all())
+    landed = len(session.execute(_insert(session, once=True), rows).all())
+    if landed:
+        search.note_timeline(session=session, incident_id=incident.id,
+                             texts=[row["text"] for row in rows])
+    return landed
 
 
 def _row(incident: Incident, *, text: str, kind: EventKind | str = EventKind.NOTE,
@@ -134,6 +141,7 @@ def edit_event(
     event.text = text
     event.edited_at = utcnow()
     session.flush()
+    search.note_timeline(session=session, incident_id=event.incident_id, texts=[text])
     return event
 
 
