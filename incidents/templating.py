@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from flask import Flask, g
+from markupsafe import Markup
 
 
 def viewer_zone() -> ZoneInfo:
@@ -16,11 +17,13 @@ def viewer_zone() -> ZoneInfo:
         return ZoneInfo("UTC")
 
 
-def localtime(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M %Z") -> str:
-    """Format a UTC timestamp in the viewer's zone, always with its date."""
+def localtime(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M %Z") -> Markup | str:
+    """Format a UTC timestamp in the viewer's zone, always with its date, as a `<time>` the
+    page keeps on one line (a date broken after its hyphen or before "UTC" misreads)."""
     if value is None:
         return "—"
-    return value.astimezone(viewer_zone()).strftime(fmt)
+    return Markup('<time datetime="{}">{}</time>').format(
+        value.astimezone(UTC).isoformat(), value.astimezone(viewer_zone()).strftime(fmt))
 
 
 def duration(value: timedelta | float | int | None) -> str:
