@@ -228,7 +228,7 @@ def test_api_csv_and_page_agree(api_reader, auth, client, session):
         assert f"<tr><th>{label}</th><td>{value}</td></tr>" in html
     assert f"<tr><th>Completion rate</th><td>{p['completion_rate'] * 100:.0f}%</td></tr>" in html
     assert "fp-checkout-5xx" in html
-    assert html.count("<svg") == 8 and "<script" not in html.split("<main>")[1]
+    assert html.count("<svg") == 9 and "<script" not in html.split("<main>")[1]
     assert 'href="/reports/recurrence?format=csv&amp;from=2026-03-01' in html
 
 

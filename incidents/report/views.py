@@ -45,5 +45,6 @@ def recurrence():
         "report/recurrence.html", report=report, charts=charts.all_charts(report), query=query,
         services=incidents.services(session=db),
         teams=list(db.scalars(select(Team.name).order_by(Team.name))),
-        origins=list(ChangeOrigin),
+        origins=list(ChangeOrigin), defect_label=charts.defect_class_label,
+        origin_label=charts.origin_label,
     )
