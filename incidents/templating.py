@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from flask import Flask, g
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 
 def viewer_zone() -> ZoneInfo:
@@ -47,7 +47,17 @@ def label(value) -> str:
     return str(value).replace("_", " ") if value is not None else ""
 
 
+def code_spans(text: str) -> Markup:
+    """Show `backticked` words of a plain-text description as code, the rest as text."""
+    parts = str(text).split("`")
+    if len(parts) % 2 == 0:  # an unmatched backtick stays a backtick
+        parts[-2:] = ["`".join(parts[-2:])]
+    return Markup("").join(Markup("<code>{}</code>").format(part) if index % 2 else escape(part)
+                           for index, part in enumerate(parts))
+
+
 def init_app(app: Flask) -> None:
-    app.jinja_env.filters.update(localtime=localtime, duration=duration, label=label)
+    app.jinja_env.filters.update(localtime=localtime, duration=duration, label=label,
+                                 code_spans=code_spans)
     # Lets the layout link pages whose blueprints may not be registered (optional features).
     app.context_processor(lambda: {"url_rules": app.view_functions})

@@ -91,6 +91,7 @@ def declare():
             flash(exc.message, "error")
         else:
             db.commit()
+            flash(f"Incident #{incident.id} declared.", "ok")
             return redirect(url_for("incidents.detail", incident_id=incident.id))
     return render_template("incidents/new.html", form=form)
 
@@ -130,9 +131,9 @@ def detail(incident_id: int):
     )
 
 
-def _apply(incident_id: int, action) -> object:
-    """Run a change against the incident, commit, go back to its page (the service queued what
-    Slack must hear)."""
+def _apply(incident_id: int, action, done: str) -> object:
+    """Run a change against the incident, commit, say `done`, go back to its page (the service
+    queued what Slack must hear)."""
     db = get_session()
     incident = _incident_or_404(incident_id)
     try:
@@ -142,6 +143,7 @@ def _apply(incident_id: int, action) -> object:
         flash(exc.message, "error")
     else:
         db.commit()
+        flash(done, "ok")
     return redirect(url_for("incidents.detail", incident_id=incident_id))
 
 
@@ -153,7 +155,8 @@ def add_note(incident_id: int):
         flash("A note needs text.", "error")
         return redirect(url_for("incidents.detail", incident_id=incident_id))
     return _apply(incident_id, lambda db, incident: timeline.add_event(
-        session=db, incident=incident, text=form.text.data, author=g.user))
+        session=db, incident=incident, text=form.text.data, author=g.user),
+        "Note added to the timeline.")
 
 
 @bp.route("/incidents/<int:incident_id>/status", methods=["POST"])
@@ -165,7 +168,8 @@ def change_status(incident_id: int):
         return redirect(url_for("incidents.detail", incident_id=incident_id))
     changes = service.Changes(severity=form.severity.data, status=form.status.data)
     return _apply(incident_id, lambda db, incident: service.update(
-        session=db, incident=incident, changes=changes, actor=g.user))
+        session=db, incident=incident, changes=changes, actor=g.user),
+        "Severity and status saved.")
 
 
 @bp.route("/incidents/<int:incident_id>/resolve", methods=["POST"])
@@ -175,7 +179,8 @@ def resolve(incident_id: int):
     if not form.validate_on_submit():
         abort(400)
     return _apply(incident_id, lambda db, incident: service.resolve(
-        session=db, incident=incident, summary=form.summary.data, actor=g.user))
+        session=db, incident=incident, summary=form.summary.data, actor=g.user),
+        f"Incident #{incident_id} resolved.")
 
 
 @bp.route("/incidents/<int:incident_id>/times", methods=["POST"])
@@ -194,7 +199,8 @@ def correct_times(incident_id: int):
                               detected_at=aware(form.detected_at.data),
                               resolved_at=aware(form.resolved_at.data))
     return _apply(incident_id, lambda db, incident: service.update(
-        session=db, incident=incident, changes=changes, actor=g.user))
+        session=db, incident=incident, changes=changes, actor=g.user),
+        "Times saved.")
 
 
 @bp.route("/incidents/<int:incident_id>/events/<int:event_id>", methods=["POST"])
@@ -208,4 +214,5 @@ def edit_event(incident_id: int, event_id: int):
         flash("An event needs text.", "error")
         return redirect(url_for("incidents.detail", incident_id=incident_id))
     return _apply(incident_id, lambda db, incident: timeline.edit_event(
-        session=db, event_id=event_id, text=form.text.data, editor=g.user))
+        session=db, event_id=event_id, text=form.text.data, editor=g.user),
+        "Event edited; its earlier text is kept.")
