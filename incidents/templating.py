@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from flask import Flask, g
+from markupsafe import Markup, escape
 
 
 def viewer_zone() -> ZoneInfo:
@@ -16,11 +17,13 @@ def viewer_zone() -> ZoneInfo:
         return ZoneInfo("UTC")
 
 
-def localtime(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M %Z") -> str:
-    """Format a UTC timestamp in the viewer's zone, always with its date."""
+def localtime(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M %Z") -> Markup | str:
+    """Format a UTC timestamp in the viewer's zone, always with its date, as a `<time>` the
+    page keeps on one line (a date broken after its hyphen or before "UTC" misreads)."""
     if value is None:
         return "—"
-    return value.astimezone(viewer_zone()).strftime(fmt)
+    return Markup('<time datetime="{}">{}</time>').format(
+        value.astimezone(UTC).isoformat(), value.astimezone(viewer_zone()).strftime(fmt))
 
 
 def duration(value: timedelta | float | int | None) -> str:
@@ -44,7 +47,17 @@ def label(value) -> str:
     return str(value).replace("_", " ") if value is not None else ""
 
 
+def code_spans(text: str) -> Markup:
+    """Show `backticked` words of a plain-text description as code, the rest as text."""
+    parts = str(text).split("`")
+    if len(parts) % 2 == 0:  # an unmatched backtick stays a backtick
+        parts[-2:] = ["`".join(parts[-2:])]
+    return Markup("").join(Markup("<code>{}</code>").format(part) if index % 2 else escape(part)
+                           for index, part in enumerate(parts))
+
+
 def init_app(app: Flask) -> None:
-    app.jinja_env.filters.update(localtime=localtime, duration=duration, label=label)
+    app.jinja_env.filters.update(localtime=localtime, duration=duration, label=label,
+                                 code_spans=code_spans)
     # Lets the layout link pages whose blueprints may not be registered (optional features).
     app.context_processor(lambda: {"url_rules": app.view_functions})

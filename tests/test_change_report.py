@@ -162,7 +162,7 @@ def test_csv_json_and_page_carry_the_figures(session, history, api_reader, clien
     assert "Attribution coverage 100%" in page  # only AI-assisted changes in this view
     page = client.get(f"/reports/recurrence?{query}").get_data(as_text=True)
     assert "Attribution coverage 80%" in page
-    assert "<tr><td>ai assisted</td><td>10</td><td>40%</td><td>3</td><td>30</td></tr>" in page
+    assert "<tr><td>AI-assisted</td><td>10</td><td>40%</td><td>3</td><td>30</td></tr>" in page
 
 
 def test_report_query_count_does_not_grow_with_changes(app, session, api_reader, history):

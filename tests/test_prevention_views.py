@@ -71,7 +71,7 @@ def test_marking_done_asks_for_the_guard(auth, session, client):
     assert 'name="guard_url"' in page and "required" in page
     refused = client.post(f"/prevention/{item.id}/status", data={"status": "done"},
                           follow_redirects=True)
-    assert "needs its guard (guard_url)" in refused.get_data(as_text=True)
+    assert "name its guard before marking a detect item done" in refused.get_data(as_text=True)
     session.refresh(item)
     assert item.status == "proposed"
     client.post(f"/prevention/{item.id}/status", data={"status": "done", "guard_url": GUARD})
@@ -84,7 +84,7 @@ def test_dropping_from_the_page_needs_a_reason(auth, session, client):
     auth.login_as("responder")
     html = client.post(f"/prevention/{item.id}/status", data={"status": "dropped"},
                        follow_redirects=True).get_data(as_text=True)
-    assert "needs a dropped_reason" in html
+    assert "dropping an item needs a reason" in html
     client.post(f"/prevention/{item.id}/status",
                 data={"status": "dropped", "dropped_reason": "covered by #3"})
     session.refresh(item)

@@ -228,7 +228,7 @@ def test_api_csv_and_page_agree(api_reader, auth, client, session):
         assert f"<tr><th>{label}</th><td>{value}</td></tr>" in html
     assert f"<tr><th>Completion rate</th><td>{p['completion_rate'] * 100:.0f}%</td></tr>" in html
     assert "fp-checkout-5xx" in html
-    assert html.count("<svg") == 8 and "<script" not in html.split("<main>")[1]
+    assert html.count("<svg") == 9 and "<script" not in html.split("<main>")[1]
     assert 'href="/reports/recurrence?format=csv&amp;from=2026-03-01' in html
 
 
@@ -253,13 +253,20 @@ def test_bad_report_arguments_are_refused(api_reader, auth, client):
     assert set(content) == {"application/json", "text/csv"}
     assert api_reader.client.get("/api/v1/reports/recurrence").status_code == 401
     auth.login_as("lead")
-    page = client.get("/reports/recurrence?from=yesterday")
-    assert page.status_code == 200 and "Check the filters" in page.get_data(as_text=True)
+    # Filters that cannot be applied are refused with the form kept, never silently dropped.
+    page = client.get("/reports/recurrence?from=yesterday&team=payments")
+    text = page.get_data(as_text=True)
+    assert page.status_code == 400 and "From: not a valid date (use a date like" in text
+    assert "incidents started in the period" not in text and "<svg" not in text
+    assert 'value="yesterday"' in text and "format=csv" not in text
     page = client.get("/reports/recurrence?from=2026-05-01&to=2026-04-01")
-    assert page.status_code == 200 and "to is before from" in page.get_data(as_text=True)
+    text = page.get_data(as_text=True)
+    assert page.status_code == 400 and "incidents started in the period" not in text
+    assert ("The period ends before it starts: to 2026-04-01 is before from 2026-05-01"
+            in text)
     # The filter form's empty fields mean "any", not a bad date.
     page = client.get("/reports/recurrence?from=&to=&team=&service=")
-    assert page.status_code == 200 and "Check the filters" not in page.get_data(as_text=True)
+    assert page.status_code == 200 and 'data-testid="refused"' not in page.get_data(as_text=True)
 
 
 def _more_history(session, n: int) -> None:

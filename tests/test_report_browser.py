@@ -31,7 +31,7 @@ def test_report_page_renders_its_svg_charts(live_server, page, make_user, sessio
     page.reload()
 
     charts = page.locator("section.figure .chart svg")
-    assert charts.count() == 8  # seven report charts and the per-change rates
+    assert charts.count() == 9  # eight report charts and the per-change rates
     for index in range(charts.count()):
         chart = charts.nth(index)
         box = chart.bounding_box()
@@ -46,5 +46,5 @@ def test_report_page_renders_its_svg_charts(live_server, page, make_user, sessio
     page.select_option("select[name=service]", "search")
     page.click("form.filters button")
     page.wait_for_url("**service=search**")
-    assert page.locator("section.figure .chart svg").count() == 8
+    assert page.locator("section.figure .chart svg").count() == 9
     assert "2 incidents started in the period" in page.inner_text("main")

@@ -84,7 +84,8 @@ def save(sender: str):
             target.errors = [*target.errors, exc.message]
         else:
             db.commit()
-            flash(f"Saved the {registry()[sender].LABEL} settings.", "ok")
+            # Said in the tool's own section, where the page opens (see base.html).
+            flash(f"Saved the {registry()[sender].LABEL} settings.", f"ok:{sender}")
             return redirect(url_for("hooks.settings") + f"#{sender}")
     forms = {name: _form_for(name) for name in registry()}
     forms[sender] = form
@@ -106,9 +107,10 @@ def send_test(sender: str):
         outcome = apply_delivery(tool, json.dumps(body).encode())
         opened += outcome.opened
         if outcome.status != "applied":
-            flash(f"{tool.LABEL} test event: {outcome.status} — {outcome.message}", "error")
+            flash(f"{tool.LABEL} test event: {outcome.status} — {outcome.message}",
+                  f"error:{sender}")
             break
     else:
         where = f" (incident #{opened[0]}, opened and resolved)" if opened else ""
-        flash(f"Sent a {tool.LABEL} test event through the hook{where}.", "ok")
+        flash(f"Sent a {tool.LABEL} test event through the hook{where}.", f"ok:{sender}")
     return redirect(url_for("hooks.settings") + f"#{sender}")

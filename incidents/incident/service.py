@@ -55,7 +55,9 @@ def _check_times(incident: Incident) -> None:
     for field in ("detected_at", "resolved_at"):
         value = getattr(incident, field)
         if value is not None and started is not None and value < started:
-            raise InvalidInput(f"{field} is before started_at", field=field)
+            what = {"detected_at": "detected", "resolved_at": "resolved"}[field]
+            raise InvalidInput(f"the time it was {what} is before the time it started",
+                               field=field)
 
 
 # How far ahead of our clock a given start time may be: the sender's clock may run a little

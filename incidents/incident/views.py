@@ -111,6 +111,7 @@ def declare():
             flash(exc.message, "error")
         else:
             db.commit()
+            flash(f"Incident #{incident.id} declared.", "ok")
             return redirect(url_for("incidents.detail", incident_id=incident.id))
     now_local = utcnow().astimezone(ZoneInfo(g.user.timezone)).strftime("%Y-%m-%dT%H:%M")
     return render_template("incidents/new.html", form=form, now_local=now_local)
@@ -162,9 +163,9 @@ def detail(incident_id: int):
     )
 
 
-def _apply(incident_id: int, action) -> object:
-    """Run a change against the incident, commit, go back to its page (the service queued what
-    Slack must hear)."""
+def _apply(incident_id: int, action, done: str) -> object:
+    """Run a change against the incident, commit, say `done`, go back to its page (the service
+    queued what Slack must hear)."""
     db = get_session()
     incident = _incident_or_404(incident_id)
     try:
@@ -174,6 +175,7 @@ def _apply(incident_id: int, action) -> object:
         flash(exc.message, "error")
     else:
         db.commit()
+        flash(done, "ok")
     return redirect(url_for("incidents.detail", incident_id=incident_id))
 
 
@@ -185,7 +187,8 @@ def add_note(incident_id: int):
         flash("A note needs text.", "error")
         return redirect(url_for("incidents.detail", incident_id=incident_id))
     return _apply(incident_id, lambda db, incident: timeline.add_event(
-        session=db, incident=incident, text=form.text.data, author=g.user))
+        session=db, incident=incident, text=form.text.data, author=g.user),
+        "Note added to the timeline.")
 
 
 @bp.route("/incidents/<int:incident_id>/status", methods=["POST"])
@@ -197,7 +200,8 @@ def change_status(incident_id: int):
         return redirect(url_for("incidents.detail", incident_id=incident_id))
     changes = service.Changes(severity=form.severity.data, status=form.status.data)
     return _apply(incident_id, lambda db, incident: service.update(
-        session=db, incident=incident, changes=changes, actor=g.user))
+        session=db, incident=incident, changes=changes, actor=g.user),
+        "Severity and status saved.")
 
 
 @bp.route("/incidents/<int:incident_id>/resolve", methods=["POST"])
@@ -207,7 +211,8 @@ def resolve(incident_id: int):
     if not form.validate_on_submit():
         abort(400)
     return _apply(incident_id, lambda db, incident: service.resolve(
-        session=db, incident=incident, summary=form.summary.data, actor=g.user))
+        session=db, incident=incident, summary=form.summary.data, actor=g.user),
+        f"Incident #{incident_id} resolved.")
 
 
 @bp.route("/incidents/<int:incident_id>/edit", methods=["POST"])
@@ -238,7 +243,8 @@ def correct_times(incident_id: int):
                               detected_at=_aware(form.detected_at.data),
                               resolved_at=_aware(form.resolved_at.data))
     return _apply(incident_id, lambda db, incident: service.update(
-        session=db, incident=incident, changes=changes, actor=g.user))
+        session=db, incident=incident, changes=changes, actor=g.user),
+        "Times saved.")
 
 
 @bp.route("/incidents/<int:incident_id>/events/<int:event_id>", methods=["POST"])
@@ -252,4 +258,5 @@ def edit_event(incident_id: int, event_id: int):
         flash("An event needs text.", "error")
         return redirect(url_for("incidents.detail", incident_id=incident_id))
     return _apply(incident_id, lambda db, incident: timeline.edit_event(
-        session=db, event_id=event_id, text=form.text.data, editor=g.user))
+        session=db, event_id=event_id, text=form.text.data, editor=g.user),
+        "Event edited; its earlier text is kept.")

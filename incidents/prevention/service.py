@@ -212,10 +212,10 @@ def update(
 
 def _refuse_done_without_guard(item: PreventionItem) -> None:
     if item.status == PreventionStatus.DONE and item.kind in GUARDED_KINDS and item.guard is None:
+        kind = PreventionKind(item.kind).value.replace("_", "-")
         raise Refused(
-            f"a done {PreventionKind(item.kind).value} item needs its guard (guard_url): the "
-            "check, test, constraint or alert that fails if the defect comes back",
-            field="guard_url")
+            f"name its guard before marking a {kind} item done: the check, test, constraint "
+            "or alert that fails if the defect comes back", field="guard_url")
 
 
 class StaleItem(Conflict):
@@ -348,7 +348,7 @@ def _move(item: PreventionItem, old: PreventionStatus, target: PreventionStatus,
     if target == PreventionStatus.DROPPED:
         reason = _text(dropped_reason)
         if not reason:
-            raise Refused("dropping an item needs a dropped_reason", field="dropped_reason")
+            raise Refused("dropping an item needs a reason", field="dropped_reason")
         item.dropped_reason = reason
     elif old == PreventionStatus.DROPPED:
         item.dropped_reason = None

@@ -61,7 +61,8 @@ class ReportFilter:
         self.team = (self.team or "").replace("\x00", "") or None
         self.service = (self.service or "").replace("\x00", "") or None
         if self.start and self.end and self.end < self.start:
-            raise InvalidInput("to is before from", field="to")
+            raise InvalidInput(f"the period ends before it starts: to {self.end} is before "
+                               f"from {self.start}", field="to")
         if self.origin:
             self.origin = str(parse_choice(ChangeOrigin, self.origin, "origin"))
 

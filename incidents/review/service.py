@@ -424,7 +424,9 @@ def unkeep_flag(*, session: Session, review: Review, kept_id: int) -> None:
 def weakness(item: PreventionItem) -> str | None:
     """Why an item is weak (advice or a local fix), or None for a structural one."""
     if not item.structural:
-        return f"a {item.kind.replace('_', ' ')} is not structural"
+        what = "advice" if item.kind == "advice" else f"a {item.kind.replace('_', ' ')}"
+        return (f"{what} is not structural: it leaves the line as it was (eliminate, detect "
+                "earlier, fail loudly or contain would harden it)")
     phrase = advice.advice_like(item.title)
     if phrase:
         return f"“{phrase}” reads as advice"
