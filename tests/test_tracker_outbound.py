@@ -142,7 +142,7 @@ def test_a_stored_credential_is_used_and_never_stored_in_clear(app, session, fak
 
 
 def test_request_needs_a_team_tracker_and_only_one_issue_per_item(app, session, fakes):
-    item = make_item(session, "nobody-configured")
+    item = make_item(session, "sre")  # a team without a tracker
     with app.app_context(), new_session() as db:
         with pytest.raises(Refused):
             trackers.request_issue(session=db, item=db.get(PreventionItem, item.id))
