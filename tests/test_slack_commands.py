@@ -100,7 +100,17 @@ def test_rate_limited_channel_creation_waits_as_told_and_says_so(app, slack, fak
     assert (job.available_at - job.created_at).total_seconds() >= 29
 
 
-def test_unreachable_slack_is_retried_and_the_incident_kept(app, slack, fake_slack, session):
+@pytest.fixture
+def alice_linked(make_user, session):
+    """alice's Slack id is on a responder's account, so her commands queue no link lookup."""
+    alice = make_user("responder", name="alice")
+    alice.slack_user_id = "U-alice"
+    session.commit()
+    return alice
+
+
+def test_unreachable_slack_is_retried_and_the_incident_kept(app, slack, fake_slack, session,
+                                                            alice_linked):
     app.config["SLACK_API_URL"] = "http://127.0.0.1:9/api/"  # nothing listens there
     slack.command("declare Search down")
     outbox.drain(app)
@@ -198,7 +208,7 @@ def test_sev_changes_severity_and_posts_to_the_incident_channel(slack, fake_slac
     assert post["channel"] == CHANNEL and "SEV2 → *SEV1* (alice)" in post["text"]
 
 
-def test_unchanged_severity_posts_nothing(slack, fake_slack, incident):
+def test_unchanged_severity_posts_nothing(slack, fake_slack, incident, alice_linked):
     body = slack.command("sev sev2", channel_id=CHANNEL).get_json()
     assert "already SEV2" in body["text"]
     assert slack.drain() == 0

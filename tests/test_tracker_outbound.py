@@ -142,7 +142,7 @@ def test_a_stored_credential_is_used_and_never_stored_in_clear(app, session, fak
 
 
 def test_request_needs_a_team_tracker_and_only_one_issue_per_item(app, session, fakes):
-    item = make_item(session, "nobody-configured")
+    item = make_item(session, "sre")  # a team without a tracker
     with app.app_context(), new_session() as db:
         with pytest.raises(Refused):
             trackers.request_issue(session=db, item=db.get(PreventionItem, item.id))
@@ -173,7 +173,7 @@ def test_link_existing_recognises_the_url_and_fetches_its_state(app, session, fa
         (issue_id,) = fake.issues
         fake.set_state(issue_id, "started")
         url = fake.issues[issue_id]["url"]
-    item = make_item(session, "anyone")
+    item = make_item(session, "sre")  # a team without a tracker
     with app.app_context(), new_session() as db:
         link = trackers.link_issue(session=db, item=db.get(PreventionItem, item.id), url=url)
         db.commit()
@@ -196,7 +196,7 @@ def test_link_existing_recognises_the_url_and_fetches_its_state(app, session, fa
     "javascript:alert(1)", "https://acme.atlassian.net/browse/lower-1", "x" * 3000, "",
 ])
 def test_link_refuses_urls_no_tracker_recognises(app, session, url):
-    item = make_item(session, "anyone")
+    item = make_item(session, "sre")  # a team without a tracker
     with app.app_context(), new_session() as db:
         with pytest.raises(InvalidInput):
             trackers.link_issue(session=db, item=db.get(PreventionItem, item.id), url=url)

@@ -80,7 +80,7 @@ def test_create_in_tracker_from_the_item_page(app, client, auth, session):
 
 
 def test_link_existing_from_the_item_page(client, auth, session):
-    item = make_item(session, "anyone")
+    item = make_item(session, "sre")  # a team without a tracker
     auth.login_as("responder")
     bad = client.post(f"/prevention/{item.id}/tracker-link",
                       data={"url": "https://example.com/x"}, follow_redirects=True)
