@@ -77,6 +77,8 @@ def test_the_check_command_finds_a_guard_gone_stale_and_tells_once(app, runner, 
 
 
 def test_slack_down_delays_the_notice_and_loses_nothing(app, client, fake_slack, session, item):
+    # A retry at least half a second away, so one drain is one attempt on a busy machine.
+    app.config["OUTBOX_BACKOFF_SECONDS"] = 1.0
     fake_slack.fail("chat.postMessage", "internal_error", status=503, times=1)
     run(client, "failure", 1)
     outbox.drain(app)

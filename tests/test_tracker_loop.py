@@ -109,6 +109,8 @@ def test_the_whole_loop(app, api, client, session, drivers, fake_slack, vendor):
 
 def test_a_tracker_outage_delays_the_issue_and_it_is_created_once(app, api, session,
                                                                     fake_github):
+    # Backoff longer than a loaded machine's pause between claims: one drain, one attempt.
+    app.config.update(OUTBOX_BACKOFF_SECONDS=30, OUTBOX_MAX_BACKOFF_SECONDS=60)
     team = configure_tracker(app, "github")
     item_id = api.post("/api/v1/prevention-items", json={
         "title": "Schema constraint on currency", "kind": "eliminate",
