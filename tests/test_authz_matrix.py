@@ -108,7 +108,6 @@ MATRIX: dict[str, Policy] = {
     "POST /incidents/<int:incident_id>/review/items/link": page("reviewer"),
     "POST /incidents/<int:incident_id>/review/items/new": page("reviewer"),
     "POST /incidents/<int:incident_id>/review/items/<int:item_id>/unlink": page("reviewer"),
-    "POST /incidents/<int:incident_id>/review/submit": page("reviewer"),
     "POST /incidents/<int:incident_id>/review/publish": page("reviewer"),
     "POST /incidents/<int:incident_id>/review/reopen": page("reviewer"),
     "GET /incidents/<int:incident_id>/review/revisions": page("reviewer"),

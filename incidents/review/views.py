@@ -319,12 +319,6 @@ def _state_change(incident_id: int, change, done: str):
         session=db, review=review, author=g.user), done)
 
 
-@bp.route("/incidents/<int:incident_id>/review/submit", methods=["POST"])
-@role_required(Role.REVIEWER)
-def submit(incident_id: int):
-    return _state_change(incident_id, service.submit, "Sent for review.")
-
-
 @bp.route("/incidents/<int:incident_id>/review/publish", methods=["POST"])
 @role_required(Role.REVIEWER)
 def publish(incident_id: int):
