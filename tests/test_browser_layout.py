@@ -47,7 +47,7 @@ MEASURE = """() => {
     return false;
   };
   const spilling = [...document.body.querySelectorAll('*')].filter(el => {
-    if (el.matches('input, select, textarea, svg *')) return false;
+    if (el.matches('input, select, textarea, svg *') || !el.checkVisibility()) return false;
     const display = getComputedStyle(el).display;
     if (display === 'inline' || display === 'none') return false;
     return el.clientWidth && el.scrollWidth > el.clientWidth + 1 && !scrolls(el);
