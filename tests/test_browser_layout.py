@@ -6,8 +6,7 @@ Each page must fit the window (no sideways scroll of the page itself; wide table
 inside their own box), no block may spill text over its neighbours, and chart text must stay
 readable.
 
-Layout does not depend on the database, so this runs on SQLite only: running the same
-~100 page loads again on PostgreSQL would double its time and check nothing new.
+Like every test it runs on both databases: a page that fails only on PostgreSQL fails here.
 """
 
 from __future__ import annotations
@@ -157,20 +156,6 @@ def test_every_page_fits_both_widths_for_every_role(app, live_server, session,
         for context in contexts:
             context.close()
     assert not problems, "\n".join(problems)
-
-
-@pytest.fixture
-def database_url(tmp_path):
-    """SQLite only (see the module's docstring)."""
-    from sqlalchemy import create_engine
-
-    from incidents.db import Base
-
-    url = f"sqlite:///{tmp_path / 'test.db'}"
-    engine = create_engine(url)
-    Base.metadata.create_all(engine)
-    engine.dispose()
-    return url
 
 
 def test_discovery_finds_new_pages_and_asks_for_their_records(app):
