@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import select
 
 from incidents import demo
-from incidents.auth.models import User
+from incidents.auth.models import Team, User
 from incidents.change.models import Change
 from incidents.prevention.models import PreventionItem
 from incidents.review.models import Review
@@ -76,6 +76,7 @@ def _samples(session) -> dict[str, int]:
         "change_id": session.scalar(select(Change.id).order_by(Change.id)),
         "item_id": session.scalar(select(PreventionItem.id).order_by(PreventionItem.id)),
         "user_id": session.scalar(select(User.id).order_by(User.id)),
+        "team_id": session.scalar(select(Team.id).order_by(Team.id)),
     }
 
 
@@ -160,7 +161,8 @@ def test_every_page_fits_both_widths_for_every_role(app, live_server, session,
 
 def test_discovery_finds_new_pages_and_asks_for_their_records(app):
     app.add_url_rule("/widgets/<int:widget_id>", "widget", lambda widget_id: "")
-    known = {"incident_id": 1, "number": 1, "change_id": 1, "item_id": 1, "user_id": 1}
+    known = {"incident_id": 1, "number": 1, "change_id": 1, "item_id": 1, "user_id": 1,
+             "team_id": 1}
     with pytest.raises(AssertionError, match="widget_id"):
         discover_pages(app, known)
     pages = discover_pages(app, known | {"widget_id": 7})
