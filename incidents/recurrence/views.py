@@ -68,27 +68,40 @@ def confirm_step(incident_id: int):
         back=request.args.get("back", "review"))
 
 
+def _titles(items) -> str:
+    return ", ".join(f"“{item.title}”" for item in items)
+
+
+def _change(incident_id: int, action, said) -> object:
+    """Run `action(db)`, commit and flash what `said(result)` says; a refusal is flashed."""
+    db = get_session()
+    try:
+        result = action(db)
+    except DomainError as exc:
+        db.rollback()
+        flash(exc.message, "error")
+    else:
+        db.commit()
+        flash(said(result), "ok")
+    return _back(incident_id)
+
+
 @bp.route("/incidents/<int:incident_id>/recurrences", methods=["POST"])
 @role_required(Role.REVIEWER)
 def confirm(incident_id: int):
     earlier_id = request.form.get("of", type=int)
     if earlier_id is None:
         abort(400, "Name the earlier incident.")
-    db = get_session()
-    try:
-        confirmed = service.confirm(session=db, incident_id=incident_id, earlier_id=earlier_id,
-                                    actor=g.user)
-    except DomainError as exc:
-        db.rollback()
-        flash(exc.message, "error")
-        return _back(incident_id)
-    db.commit()
-    message = f"Confirmed: #{incident_id} is a recurrence of #{earlier_id}."
-    if confirmed.escaped:
-        titles = ", ".join(f"“{item.title}”" for item in confirmed.escaped)
-        message += f" Marked escaped (done before this incident started): {titles}."
-    flash(message, "ok")
-    return _back(incident_id)
+
+    def said(confirmed) -> str:
+        message = f"Confirmed: #{incident_id} is a recurrence of #{earlier_id}."
+        if confirmed.escaped:
+            message += (" Marked escaped (done before this incident started): "
+                        f"{_titles(confirmed.escaped)}.")
+        return message
+
+    return _change(incident_id, lambda db: service.confirm(
+        session=db, incident_id=incident_id, earlier_id=earlier_id, actor=g.user), said)
 
 
 @bp.route("/incidents/<int:incident_id>/recurrences/dismissals", methods=["POST"])
@@ -97,37 +110,21 @@ def dismiss(incident_id: int):
     candidate_id = request.form.get("candidate_id", type=int)
     if candidate_id is None:
         abort(400, "Name the candidate to dismiss.")
-    db = get_session()
-    try:
-        service.dismiss(session=db, incident_id=incident_id, candidate_id=candidate_id,
-                        actor=g.user)
-    except DomainError as exc:
-        db.rollback()
-        flash(exc.message, "error")
-        return _back(incident_id)
-    db.commit()
-    flash(f"#{candidate_id} will not be suggested again for #{incident_id}.", "ok")
-    return _back(incident_id)
+    return _change(incident_id, lambda db: service.dismiss(
+        session=db, incident_id=incident_id, candidate_id=candidate_id, actor=g.user),
+        lambda _: f"#{candidate_id} will not be suggested again for #{incident_id}.")
 
 
 @bp.route("/incidents/<int:incident_id>/recurrences/<int:earlier_id>/undo", methods=["POST"])
 @role_required(Role.REVIEWER)
 def undo(incident_id: int, earlier_id: int):
-    db = get_session()
-    try:
-        undone = service.undo(session=db, incident_id=incident_id, earlier_id=earlier_id,
-                              actor=g.user)
-    except DomainError as exc:
-        db.rollback()
-        flash(exc.message, "error")
-        return _back(incident_id)
-    db.commit()
-    message = f"Undone: #{incident_id} is no longer a recurrence of #{earlier_id}."
-    if undone.released:
-        titles = ", ".join(f"“{item.title}”" for item in undone.released)
-        message += f" No longer escaped: {titles}."
-    if undone.moved:
-        titles = ", ".join(f"“{item.title}”" for item in undone.moved)
-        message += f" Still escaped, shown by another recurrence: {titles}."
-    flash(message, "ok")
-    return _back(incident_id)
+    def said(undone) -> str:
+        message = f"Undone: #{incident_id} is no longer a recurrence of #{earlier_id}."
+        if undone.released:
+            message += f" No longer escaped: {_titles(undone.released)}."
+        if undone.moved:
+            message += f" Still escaped, shown by another recurrence: {_titles(undone.moved)}."
+        return message
+
+    return _change(incident_id, lambda db: service.undo(
+        session=db, incident_id=incident_id, earlier_id=earlier_id, actor=g.user), said)
