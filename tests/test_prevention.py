@@ -88,7 +88,9 @@ def test_done_needs_the_guard_for_eliminate_detect_fail_loudly(session, kind):
     with pytest.raises(Refused) as refused:
         service.update(session=session, item=item, status="done", now=NOW)
     assert refused.value.field == "guard_url"
-    assert "guard_url" in refused.value.message
+    # In the product's words: the field is named for the API, the message for people.
+    assert refused.value.message.startswith("name its guard before marking a")
+    assert "guard_url" not in refused.value.message and " a eliminate" not in refused.value.message
     service.update(session=session, item=item, status="done", guard_url=GUARD, now=NOW)
     assert item.status == S.DONE and item.guard_url == GUARD
 

@@ -229,7 +229,7 @@ def edit(incident_id: int):
                               team=form.team.data or "",
                               description=form.description.data or "")
     return _apply(incident_id, lambda db, incident: service.update(
-        session=db, incident=incident, changes=changes, actor=g.user))
+        session=db, incident=incident, changes=changes, actor=g.user), "Incident saved.")
 
 
 @bp.route("/incidents/<int:incident_id>/times", methods=["POST"])

@@ -213,9 +213,10 @@ def update(
 def _refuse_done_without_guard(item: PreventionItem) -> None:
     if item.status == PreventionStatus.DONE and item.kind in GUARDED_KINDS and item.guard is None:
         kind = PreventionKind(item.kind).value.replace("_", "-")
+        article = "an" if kind[0] in "aeiou" else "a"
         raise Refused(
-            f"name its guard before marking a {kind} item done: the check, test, constraint "
-            "or alert that fails if the defect comes back", field="guard_url")
+            f"name its guard before marking {article} {kind} item done: the check, test, "
+            "constraint or alert that fails if the defect comes back", field="guard_url")
 
 
 class StaleItem(Conflict):
