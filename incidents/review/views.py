@@ -133,8 +133,9 @@ def _started(incident_id: int):
     return service.start(session=get_session(), incident_id=incident_id)
 
 
-def _apply(incident_id: int, step: str, action, done: str | None = None):
-    """Run a change against the review, commit, flash, and go back to the step."""
+def apply_change(incident_id: int, step: str, action, done: str | None = None):
+    """Run `action(db, review)` on the incident's review (started if need be), commit, flash,
+    and go back to the step; a refusal is flashed instead. The review's other pages use it too."""
     db = get_session()
     review = _started(incident_id)
     try:
@@ -227,7 +228,7 @@ def set_finding(incident_id: int):
     if not form.validate_on_submit():
         flash("Choose the station and why it did not catch the defect.", "error")
         return _back(incident_id, "station-walk")
-    return _apply(incident_id, "station-walk", lambda db, review: service.set_finding(
+    return apply_change(incident_id, "station-walk", lambda db, review: service.set_finding(
         session=db, review=review, station_id=form.station_id.data, reason=form.reason.data,
         note=form.note.data or "", cheapest=form.cheapest.data, actor=g.user),
         "Finding saved.")
@@ -239,7 +240,7 @@ def set_finding(incident_id: int):
 def remove_finding(incident_id: int, station_id: int):
     if not EmptyForm().validate_on_submit():
         abort(400)
-    return _apply(incident_id, "station-walk", lambda db, review: service.remove_finding(
+    return apply_change(incident_id, "station-walk", lambda db, review: service.remove_finding(
         session=db, review=review, station_id=station_id, actor=g.user), "Finding removed.")
 
 
@@ -250,7 +251,7 @@ def keep_flag(incident_id: int):
     if not form.validate_on_submit():
         flash("Say why this phrasing should stay.", "error")
         return _back(incident_id, "write-up")
-    return _apply(incident_id, "write-up", lambda db, review: service.keep_flag(
+    return apply_change(incident_id, "write-up", lambda db, review: service.keep_flag(
         session=db, review=review, rule=form.rule.data, phrase=form.phrase.data,
         reason=form.reason.data, actor=g.user), "Flag kept with your reason.")
 
@@ -260,7 +261,7 @@ def keep_flag(incident_id: int):
 def unkeep_flag(incident_id: int, kept_id: int):
     if not EmptyForm().validate_on_submit():
         abort(400)
-    return _apply(incident_id, "write-up", lambda db, review: service.unkeep_flag(
+    return apply_change(incident_id, "write-up", lambda db, review: service.unkeep_flag(
         session=db, review=review, kept_id=kept_id))
 
 
@@ -271,7 +272,7 @@ def link_item(incident_id: int):
     if not form.validate_on_submit():
         flash("Choose an item to link.", "error")
         return _back(incident_id, "prevention")
-    return _apply(incident_id, "prevention", lambda db, review: service.link_item(
+    return apply_change(incident_id, "prevention", lambda db, review: service.link_item(
         session=db, review=review, item_id=form.item_id.data, actor=g.user), "Item linked.")
 
 
@@ -300,7 +301,7 @@ def new_item(incident_id: int):
         else:
             flash("Prevention item created and linked.", "ok")
 
-    return _apply(incident_id, "prevention", create)
+    return apply_change(incident_id, "prevention", create)
 
 
 @bp.route("/incidents/<int:incident_id>/review/items/<int:item_id>/unlink", methods=["POST"])
@@ -308,14 +309,14 @@ def new_item(incident_id: int):
 def unlink_item(incident_id: int, item_id: int):
     if not EmptyForm().validate_on_submit():
         abort(400)
-    return _apply(incident_id, "prevention", lambda db, review: service.unlink_item(
+    return apply_change(incident_id, "prevention", lambda db, review: service.unlink_item(
         session=db, review=review, item_id=item_id, actor=g.user), "Item unlinked.")
 
 
 def _state_change(incident_id: int, change, done: str):
     if not EmptyForm().validate_on_submit():
         abort(400)
-    return _apply(incident_id, "publish", lambda db, review: change(
+    return apply_change(incident_id, "publish", lambda db, review: change(
         session=db, review=review, author=g.user), done)
 
 

@@ -16,6 +16,7 @@ from incidents.incident.models import Severity
 from incidents.review import policy, queue, service, signoff
 from incidents.review.models import Review, ReviewState
 from incidents.review.policy_models import Requirement
+from incidents.review.views import apply_change
 
 bp = Blueprint("review_flow", __name__)
 
@@ -67,20 +68,10 @@ def queue_page():
 # --- on the review page ---------------------------------------------------------------------
 
 def _act(incident_id: int, action, done: str):
-    """Run `action(db, review)` on the incident's review, commit, flash, back to Publish."""
+    """Run `action(db, review)` on the incident's review from its Publish step."""
     if not EmptyForm().validate_on_submit():
         abort(400)
-    db = get_session()
-    review = service.start(session=db, incident_id=incident_id)
-    try:
-        action(db, review)
-    except DomainError as exc:
-        db.rollback()
-        flash(exc.message, "error")
-    else:
-        db.commit()
-        flash(done, "ok")
-    return redirect(url_for("review.edit", incident_id=incident_id, _anchor="publish"))
+    return apply_change(incident_id, "publish", action, done)
 
 
 @bp.route("/incidents/<int:incident_id>/review/skip", methods=["POST"])
