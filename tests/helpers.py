@@ -42,6 +42,17 @@ def sign_in_directly(client, user) -> None:
         browser.update(session_for(user))
 
 
+def sign_in_browser(page, live_server: str, user, password: str, *, to: str = "/incidents"):
+    """Sign `user` in through the login form of a real browser (signing out whoever was in),
+    and wait for the page the app sends them to: `to`, else the incident list."""
+    page.context.clear_cookies()
+    page.goto(f"{live_server}/login" + ("" if to == "/incidents" else f"?next={to}"))
+    page.fill("input[name=email]", user.email)
+    page.fill("input[name=password]", password)
+    page.click("[type=submit]")
+    page.wait_for_url(f"{live_server}{to}")
+
+
 class ApiClient:
     """The test client with a bearer token on every request."""
 

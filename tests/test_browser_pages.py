@@ -6,6 +6,7 @@ import pytest
 
 from incidents.line import service as line
 from tests.conftest import PASSWORD
+from tests.helpers import sign_in_browser
 
 pytestmark = pytest.mark.browser
 
@@ -14,11 +15,7 @@ IN_VIEW = """el => { const r = el.getBoundingClientRect();
 
 
 def _sign_in(page, live_server, user, path):
-    page.goto(f"{live_server}/login?next={path}")
-    page.fill("input[name=email]", user.email)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("[type=submit]")
-    page.wait_for_url(f"**{path}")
+    sign_in_browser(page, live_server, user, PASSWORD, to=path)
 
 
 def test_paging_tools_errors_show_where_the_reader_is(live_server, page, make_user):

@@ -9,6 +9,7 @@ from incidents.line import service as line
 from incidents.prevention import service as prevention
 from incidents.review import service
 from tests.conftest import PASSWORD
+from tests.helpers import sign_in_browser
 from tests.test_review_support import make_incident, make_publishable
 from tests.test_review_views import INJECTION
 
@@ -19,11 +20,7 @@ INJECTED = ("script, img, iframe, svg, object, embed, [onerror], [onload], [onmo
 
 
 def _sign_in(page, live_server, user):
-    page.goto(f"{live_server}/login")
-    page.fill("input[name=email]", user.email)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("input[type=submit]")
-    page.wait_for_url(f"{live_server}/incidents")
+    sign_in_browser(page, live_server, user, PASSWORD)
 
 
 def _step(page, name):

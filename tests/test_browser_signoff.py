@@ -4,21 +4,18 @@ reviewer, cannot approve it, and the reviewer approves it so it publishes."""
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 from incidents.review import policy, service
 from tests.conftest import PASSWORD
+from tests.helpers import sign_in_browser
 from tests.test_review_support import make_incident, make_publishable
 
 pytestmark = [pytest.mark.browser, pytest.mark.csrf]
 
 
 def _sign_in(page, live_server, user):
-    page.context.clear_cookies()
-    page.goto(f"{live_server}/login")
-    page.fill("input[name=email]", user.email)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("input[type=submit]")
-    page.wait_for_url(f"{live_server}/incidents")
+    sign_in_browser(page, live_server, user, PASSWORD)
 
 
 def test_author_sends_to_a_reviewer_who_approves_then_it_publishes(live_server, page,
@@ -39,14 +36,15 @@ def test_author_sends_to_a_reviewer_who_approves_then_it_publishes(live_server, 
     assert page.get_by_test_id("approve").count() == 0  # the author is offered no approval
     page.select_option("select[name=reviewer_id]", label="Rita Reviewer (reviewer)")
     page.get_by_test_id("send-for-review").click()
-    assert page.get_by_test_id("reviewer").inner_text() == "Rita Reviewer"
+    # expect() waits for the page the click loads; reading at once could see the old page.
+    expect(page.get_by_test_id("reviewer")).to_have_text("Rita Reviewer")
 
     _sign_in(page, live_server, rita)
     page.goto(f"{live_server}/reviews/queue")
     assert "Rita Reviewer" in page.get_by_test_id(f"owed-{incident.id}").inner_text()
     page.goto(f"{live_server}/incidents/{incident.id}/review#publish")
     page.get_by_test_id("approve").click()
-    assert "Approved by Rita Reviewer" in page.get_by_test_id("approved").inner_text()
-    assert page.get_by_test_id("gate").locator("li.missing").count() == 0
+    expect(page.get_by_test_id("approved")).to_contain_text("Approved by Rita Reviewer")
+    expect(page.get_by_test_id("gate").locator("li.missing")).to_have_count(0)
     page.get_by_test_id("publish").click()
     page.get_by_test_id("review-state").filter(has_text="published").wait_for()

@@ -6,17 +6,14 @@ import pytest
 
 from incidents.hooks.models import SenderSettings
 from tests.conftest import PASSWORD
+from tests.helpers import sign_in_browser
 
 pytestmark = [pytest.mark.browser, pytest.mark.csrf]
 
 
 def test_admin_finds_paging_tools_in_the_nav_and_maps_a_service_to_a_team(
         live_server, page, make_user, session):
-    admin = make_user("admin")
-    page.goto(f"{live_server}/login")
-    page.fill("input[name=email]", admin.email)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit], input[type=submit]")
+    sign_in_browser(page, live_server, make_user("admin"), PASSWORD)
     page.click("nav >> text=Paging tools")
     page.wait_for_url("**/admin/paging")
 

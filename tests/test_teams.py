@@ -26,6 +26,7 @@ from tests.fake_slack import (  # noqa: F401  (fixtures)
     _slack_app_config_fixture,
     drain,
 )
+from tests.helpers import sign_in_browser
 
 
 def team(session, name) -> Team | None:
@@ -202,11 +203,7 @@ def test_migration_merges_teams_that_were_split_by_spelling(blank_url):
 @pytest.mark.csrf
 def test_admin_adds_a_team_in_the_browser_and_a_responder_picks_it_from_the_list(
         live_server, page, make_user, session):
-    admin = make_user("admin")
-    page.goto(f"{live_server}/login")
-    page.fill("input[name=email]", admin.email)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit], input[type=submit]")
+    sign_in_browser(page, live_server, make_user("admin"), PASSWORD)
     page.click("nav >> text=Teams")
     page.wait_for_url("**/admin/teams")
     page.fill("input[name=name]", "Checkout Crew")
